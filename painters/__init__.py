@@ -1,0 +1,42 @@
+"""painters: exact layer-manipulation experiments on Hugging Face transformers.
+
+>>> import painters
+>>> op = painters.skip(4, 8)                    # half-open [start, end), 0-indexed original layers
+>>> # with painters.apply(model, op): out = model(**inputs)
+"""
+
+from painters.apply import LayerStack, apply, layers, plan
+from painters.architectures import ARCHITECTURES, Architecture, register
+from painters.errors import PlanError, UnsupportedModelError
+from painters.materialize import materialize
+from painters.ops import (
+    OPS,
+    Group,
+    Op,
+    middle_repeat,
+    op_from_dict,
+    order,
+    paper_span,
+    parallel,
+    repeat,
+    reverse,
+    shuffle,
+    skip,
+    swap,
+)
+from painters.plan import Plan, resolve
+
+__version__ = "0.1.0"
+
+
+def supported_architectures() -> list[str]:
+    """The ``config.model_type`` names painters supports out of the box."""
+    return sorted(ARCHITECTURES)
+
+
+__all__ = [
+    "ARCHITECTURES", "OPS", "Architecture", "Group", "LayerStack", "Op", "Plan", "PlanError",
+    "UnsupportedModelError", "apply", "layers", "materialize", "middle_repeat", "op_from_dict", "order",
+    "paper_span", "parallel", "plan", "register", "repeat", "resolve", "reverse", "shuffle", "skip",
+    "supported_architectures", "swap",
+]

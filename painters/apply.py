@@ -1,0 +1,158 @@
+"""The public entry points that touch a model: :func:`apply`, :func:`plan`, :func:`layers`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from torch import nn
+
+from painters.architectures import Architecture, Located, locate
+from painters.errors import PlanError
+from painters.executor import HiddenStates, MidEmbeddings, PlanModuleList, PlanRunner, slot_layers
+from painters.ops import Group, Op
+from painters.plan import Plan, resolve
+
+_HIDDEN_STATES = ("original", "steps")
+_MID_EMBEDDINGS = ("layer", "position")
+
+
+class LayerStack(NamedTuple):
+    """A model's layer list as painters sees it."""
+
+    layers: list[nn.Module]
+    kind: str
+    path: str
+    architecture: str
+
+
+def layers(model: nn.Module, stage: int | None = None) -> LayerStack:
+    """The model's layer list and its kind (``"decoder"``, ``"encoder"``, ``"vision"``, ``"staged-vision"``).
+
+    ``stage`` names the stage of a staged model (SegFormer). Works while a plan is active too (the original
+    layers are returned).
+    """
+    located = locate(model, stage)
+    modules = located.modules.original if isinstance(located.modules, PlanModuleList) else located.modules
+    return LayerStack(list(modules), located.arch.kind, located.path, located.arch.name)
+
+
+def plan(model: nn.Module, *ops: Op, stage: int | None = None) -> Plan:
+    """The resolved plan (execution steps) ``ops`` would run on ``model``; the model is not touched."""
+    located = locate(model, stage)
+    result = resolve(len(layers(model, stage).layers), ops)
+    _check_parallel_groups(model, located, result)
+    return result
+
+
+def _layer_types(model: nn.Module) -> list[str] | None:
+    types = getattr(getattr(model, "config", None), "layer_types", None)
+    return list(types) if types is not None else None
+
+
+def _check_parallel_groups(model: nn.Module, located: Located, result: Plan) -> None:
+    types = _layer_types(model) if located.arch.slots_in_config else None
+    if not types:
+        return
+    for step in result.steps:
+        if isinstance(step, Group) and len({types[i] for i in step.layers}) > 1:
+            kinds = {i: types[i] for i in step.layers}
+            raise PlanError(
+                f"parallel group {list(step.layers)} mixes attention types {kinds}; a parallel group must use one "
+                f"attention type (sliding and full attention need different masks). Split the range."
+            )
+
+
+class _Patches:
+    """Attribute changes to undo, newest first."""
+
+    def __init__(self) -> None:
+        self._undo: list[Any] = []
+
+    def setattr(self, obj: Any, name: str, value: Any) -> None:
+        had = hasattr(obj, name)
+        old = getattr(obj, name, None)
+        setattr(obj, name, value)
+        self._undo.append(lambda: setattr(obj, name, old) if had else delattr(obj, name))
+
+    def set_module(self, parent: nn.Module, name: str, module: nn.Module) -> None:
+        old = parent._modules[name]
+        parent._modules[name] = module
+        self._undo.append(lambda: parent._modules.__setitem__(name, old))
+
+    def add(self, undo: Any) -> None:
+        self._undo.append(undo)
+
+    def restore(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+
+@contextmanager
+def apply(
+    model: nn.Module,
+    *ops: Op,
+    stage: int | None = None,
+    hidden_states: HiddenStates = "original",
+    mid_embeddings: MidEmbeddings = "layer",
+) -> Iterator[Plan]:
+    """Run ``model`` with its layer stack rewritten by ``ops`` inside a ``with`` block; yields the :class:`Plan`.
+
+    Args:
+        model: any supported ``PreTrainedModel`` (see ``painters.supported_architectures()``), any device/dtype.
+        ops: layer ops on disjoint ranges of ORIGINAL layers (half-open ``[start, end)``, 0-indexed).
+        stage: for staged models (SegFormer), the stage whose blocks the ops index.
+        hidden_states: what ``output_hidden_states=True`` returns: ``"original"`` (default) keeps one entry per
+            original layer, entry ``b + 1`` being the state after original layer ``b`` (heads such as DPT's neck keep
+            reading the same layers); ``"steps"`` returns one entry per executed step.
+        mid_embeddings: YOLOS mid position embeddings follow their ``"layer"`` (default) or the loop
+            ``"position"``.
+
+    On exit, and on any exception (KeyboardInterrupt included), the model is restored exactly: same modules,
+    same config, same outputs. Validation happens before the model is touched.
+    """
+    if hidden_states not in _HIDDEN_STATES:
+        raise PlanError(f"hidden_states={hidden_states!r} is not one of {_HIDDEN_STATES}.")
+    if mid_embeddings not in _MID_EMBEDDINGS:
+        raise PlanError(f"mid_embeddings={mid_embeddings!r} is not one of {_MID_EMBEDDINGS}.")
+    located = locate(model, stage)
+    if isinstance(located.modules, PlanModuleList):
+        raise PlanError(
+            f"a plan is already active on this model ({located.modules.runner.plan}); pass all ops to one "
+            f"painters.apply(model, op1, op2, ...) call instead of nesting."
+        )
+    result = resolve(len(located.modules), ops)
+    _check_parallel_groups(model, located, result)
+    runner = PlanRunner(result, located, hidden_states, mid_embeddings)
+    patches = _Patches()
+    try:
+        _install(model, located, runner, patches)
+        yield result
+    finally:
+        patches.restore()
+
+
+def _install(model: nn.Module, located: Located, runner: PlanRunner, patches: _Patches) -> None:
+    arch: Architecture = located.arch
+    config = getattr(model, "config", None)
+    result = runner.plan
+    if arch.slots_in_config and config is not None:
+        slots = slot_layers(result)
+        types = _layer_types(model)
+        if types is not None:
+            patches.setattr(config, "layer_types", [types[i] for i in slots])
+        patches.setattr(config, "num_hidden_layers", len(slots))
+    if runner.add_mid and config is not None:
+        patches.setattr(config, "use_mid_position_embeddings", False)
+        handle = located.parent.register_forward_pre_hook(_mid_hook(runner), with_kwargs=True)
+        patches.add(handle.remove)
+    patches.set_module(located.parent, located.attr, PlanModuleList(located.modules, runner))
+
+
+def _mid_hook(runner: PlanRunner):
+    def hook(module: nn.Module, args: tuple, kwargs: dict) -> None:
+        values = {**dict(zip(("hidden_states", "height", "width"), args)), **kwargs}
+        runner.set_mid_embeddings(values["height"], values["width"])
+
+    return hook

@@ -1,0 +1,101 @@
+"""Telling local paths from hub ids, and failing fast when the Hub cannot be reached."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+_TRUTHY = {"1", "true", "yes", "on"}
+_FILE_SUFFIXES = {".json", ".jsonl", ".tsv", ".csv", ".txt", ".lst", ".parquet", ".png", ".jpg", ".jpeg"}
+_reachable: set[str] = set()
+
+
+class HubUnavailableError(ConnectionError):
+    """A hub id was given but the Hugging Face Hub cannot be reached."""
+
+
+def local_path(data: str | os.PathLike[str]) -> Path | None:
+    """The local path ``data`` names, or None when it reads as a hub id (``name`` or ``org/name``).
+
+    Raises FileNotFoundError for something that is clearly meant as a path but does not exist.
+    """
+    path = Path(data).expanduser()
+    if path.exists():
+        return path
+    text = str(data)
+    if (
+        isinstance(data, os.PathLike)
+        or text.startswith((".", "/", "~"))
+        or "\\" in text
+        or text.count("/") > 1
+        or path.suffix.lower() in _FILE_SUFFIXES
+    ):
+        raise FileNotFoundError(f"no such file or folder: {text!r}")
+    return None
+
+
+def _hub_endpoint() -> str:
+    endpoint = os.environ.get("HF_ENDPOINT")
+    if endpoint:
+        return endpoint
+    try:
+        from huggingface_hub import constants
+
+        return constants.ENDPOINT
+    except ImportError:  # pragma: no cover - huggingface_hub comes with datasets
+        return "https://huggingface.co"
+
+
+def _probe(host: str, port: int, timeout: float) -> str | None:
+    """Return None if a TCP connection opens within ``timeout`` seconds, else the reason it did not."""
+    result: list[str | None] = []
+
+    def attempt() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append(None)
+        except OSError as error:
+            result.append(f"{type(error).__name__}: {error}")
+
+    worker = threading.Thread(target=attempt, daemon=True)  # bounds DNS resolution time as well
+    worker.start()
+    worker.join(timeout)
+    if not result:
+        return f"no answer from {host}:{port} within {timeout:g} s"
+    return result[0]
+
+
+def hub_unavailable_reason(timeout: float = 3.0) -> str | None:
+    """Why the Hub cannot be used (offline flag set, or no connection), or None if it answers."""
+    for flag in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(flag, "").strip().lower() in _TRUTHY:
+            return f"{flag} is set"
+    endpoint = _hub_endpoint()
+    if endpoint in _reachable:
+        return None
+    url = urlparse(endpoint)
+    host = url.hostname or endpoint
+    port = url.port or (80 if url.scheme == "http" else 443)
+    reason = _probe(host, port, timeout)
+    if reason is None:
+        _reachable.add(endpoint)
+        return None
+    return f"{endpoint} is unreachable ({reason})"
+
+
+def load_hub_dataset(repo_id: str, *, split: str, name: str | None = None, local_hint: str = "", **kwargs: Any) -> Any:
+    """``datasets.load_dataset(repo_id, name, split=split)``, failing within seconds when offline."""
+    reason = hub_unavailable_reason()
+    if reason is not None:
+        hint = f" Point data= at local files instead: {local_hint}" if local_hint else " Point data= at local files."
+        raise HubUnavailableError(
+            f"{repo_id!r} is not a local path, so it was taken as a Hugging Face Hub dataset id, "
+            f"but the Hub cannot be used: {reason}.{hint}"
+        )
+    import datasets
+
+    return datasets.load_dataset(repo_id, name, split=split, **kwargs)

@@ -1,0 +1,198 @@
+"""Running a plan inside a stock Hugging Face model.
+
+The model's layer ``nn.ModuleList`` is swapped for a :class:`PlanModuleList` that registers the very same layer
+modules under their original keys (so ``state_dict``, ``parameters()`` and ``.to()`` are unchanged) but yields
+one callable per plan step when the model's forward iterates it. Each step call gives every layer call its own
+KV-cache slot (by rebinding the attention's ``layer_idx`` around the call), averages parallel groups, adds
+YOLOS-style mid position embeddings by layer, and keeps ``output_hidden_states`` meaningful.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from painters.architectures import Located
+from painters.ops import Group, Step
+from painters.plan import Plan
+
+try:  # transformers >= 5: hidden states are recorded by hooks into a context-local collector
+    from transformers.utils.output_capturing import _active_collector
+except ImportError:  # pragma: no cover
+    _active_collector = None
+
+HiddenStates = Literal["original", "steps"]
+MidEmbeddings = Literal["layer", "position"]
+
+
+def _get(obj: Any, dotted: str | None) -> Any:
+    if not dotted:
+        return None
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class PlanRunner:
+    """Executes one plan's steps for the forwards that run while it is installed."""
+
+    def __init__(self, plan: Plan, located: Located, hidden_states: HiddenStates, mid_embeddings: MidEmbeddings):
+        self.plan = plan
+        self.layers = list(located.modules)
+        self.arch = located.arch
+        self.hidden_states_mode = hidden_states
+        self.add_mid = located.arch.mid_embeddings and mid_embeddings == "layer" and bool(
+            getattr(located.parent, "interpolation", None) is not None
+        )
+        self.interpolation = getattr(located.parent, "interpolation", None) if self.add_mid else None
+        self.attn = [_get(layer, located.arch.attention) for layer in self.layers]
+        self.slots = assign_slots(plan)
+        self.last_step = max(plan.num_steps - 1, 0)
+        self.steps = [StepCall(self, k, s) for k, s in enumerate(plan.steps)] or [StepCall(self, 0, None)]
+        self.mid: torch.Tensor | None = None
+        self._begin_state()
+
+    # -- per forward -----------------------------------------------------------------------------------------
+    def _begin_state(self) -> None:
+        collector = _active_collector.get() if _active_collector is not None else None
+        capture = self.arch.records_layer_outputs and isinstance(collector, dict) and "hidden_states" in collector
+        self.hs: list | None = collector["hidden_states"] if capture else None
+        self.selection = collector.get("_hidden_states_layers") if capture else None
+        self.expected = len(self.hs) if self.hs is not None else 0
+        self.states: list[torch.Tensor] = []
+
+    def set_mid_embeddings(self, height: int, width: int) -> None:
+        """Called before each encoder forward (YOLOS): the interpolated mid position embeddings."""
+        self.mid = self.interpolation((height, width))
+
+    def call_layer(self, step: int, layer: int, slot: int, args: tuple, kwargs: dict) -> Any:
+        module, attn = self.layers[layer], self.attn[layer]
+        if attn is None:
+            out = module(*args, **kwargs)
+        else:
+            old = attn.layer_idx
+            attn.layer_idx = slot
+            try:
+                out = module(*args, **kwargs)
+            finally:
+                attn.layer_idx = old
+        if self.add_mid and layer < self.plan.num_layers - 1 and step != self.last_step:
+            out = out + self.mid[layer].to(out.device)
+        return out
+
+    def run_step(self, k: int, step: Step | None, args: tuple, kwargs: dict) -> Any:
+        if step is None:  # a plan with no layers: the stack is the identity
+            return args[0] if args else kwargs["hidden_states"]
+        if not isinstance(step, Group):
+            return self.call_layer(k, step, self.slots[k][0], args, kwargs)
+        slots = iter(self.slots[k])
+        h = args[0] if args else kwargs["hidden_states"]
+        for _ in range(step.iterations):
+            outs = [self.call_layer(k, i, next(slots), *_with_hidden(h, args, kwargs)) for i in step.layers]
+            h = torch.stack(outs, 0).mean(0)
+        return h
+
+    def record(self, k: int, h_in: torch.Tensor, out: torch.Tensor) -> None:
+        """Keep ``output_hidden_states`` to one entry per original layer (or per step) under any plan."""
+        hs = self.hs
+        if hs is None:
+            return
+        del hs[self.expected:]  # what the model's own hooks appended for the calls of this step
+        if k == 0:
+            self._append(h_in)
+            self.states = [h_in]
+        if self.hidden_states_mode == "steps":
+            self._append(out)
+        else:
+            self.states.append(out)
+            if k == self.last_step:
+                for position in self.plan.boundaries:
+                    self._append(self.states[position])
+        self.expected = len(hs)
+
+    def _append(self, x: torch.Tensor) -> None:
+        hs = self.hs
+        hs.append(x if self.selection is None or len(hs) in self.selection else None)
+
+
+def _with_hidden(h: torch.Tensor, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    if args:
+        return (h, *args[1:]), kwargs
+    return args, {**kwargs, "hidden_states": h}
+
+
+class StepCall:
+    """What the model's forward loop sees in place of one layer: a callable that runs one plan step."""
+
+    def __init__(self, runner: PlanRunner, k: int, step: Step | None):
+        self.runner, self.k, self.step = runner, k, step
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        runner = self.runner
+        if self.k == 0:
+            runner._begin_state()
+        h_in = args[0] if args else kwargs.get("hidden_states")
+        out = runner.run_step(self.k, self.step, args, kwargs)
+        runner.record(self.k, h_in, out)
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        # Code that inspects layers while iterating (not the forward) sees the layer this step runs.
+        step = self.__dict__.get("step")
+        if isinstance(step, int):
+            return getattr(self.__dict__["runner"].layers[step], name)
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"StepCall({self.k}: {self.step})"
+
+
+class PlanModuleList(nn.ModuleList):
+    """A drop-in for a model's layer list: registers the original layers under their original keys, but
+    iterating, slicing, indexing and ``len`` follow the plan's steps."""
+
+    def __init__(self, original: nn.ModuleList, runner: PlanRunner):
+        super().__init__()
+        self._modules.update(original._modules)  # the same modules under the same keys
+        self.original = original  # plain attributes, not submodules
+        self.runner = runner
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("original", "runner"):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __iter__(self):
+        return iter(self.runner.steps)
+
+    def __len__(self) -> int:
+        return len(self.runner.steps)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        return self.runner.steps[idx]
+
+
+def assign_slots(plan: Plan) -> list[list[int]]:
+    """KV-cache slot of every layer call: step ``k``'s first call takes slot ``k`` (so the loop position and the
+    slot agree, and slot 0 is always filled); the other calls of parallel groups take slots after the last step."""
+    extra = plan.num_steps
+    slots: list[list[int]] = []
+    for k, step in enumerate(plan.steps):
+        n = step.calls if isinstance(step, Group) else 1
+        slots.append([k] + list(range(extra, extra + n - 1)))
+        extra += n - 1
+    return slots
+
+
+def slot_layers(plan: Plan) -> list[int]:
+    """The original layer that fills each KV-cache slot, by slot index."""
+    slots = assign_slots(plan)
+    out = [0] * max(plan.num_calls, 1)
+    for k, step in enumerate(plan.steps):
+        layers = [i for _ in range(step.iterations) for i in step.layers] if isinstance(step, Group) else [step]
+        for slot, layer in zip(slots[k], layers):
+            out[slot] = layer
+    return out
