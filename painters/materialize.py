@@ -11,7 +11,7 @@ from painters.apply import _layer_types, plan
 from painters.architectures import locate
 from painters.errors import PlanError
 from painters.executor import _get
-from painters.ops import Group, Op
+from painters.ops import Op
 
 
 def materialize(model: nn.Module, *ops: Op, stage: int | None = None) -> nn.Module:

@@ -37,6 +37,13 @@ class Group:
 Step = int | Group
 """One execution step: an original layer index, or a :class:`Group` run in parallel."""
 
+
+def step_label(step: Step) -> str:
+    """``"5"`` for a layer, ``"(1|2|3)x3"`` for a parallel group run three times."""
+    if isinstance(step, Group):
+        return "(" + "|".join(map(str, step.layers)) + ")" + (f"x{step.iterations}" if step.iterations > 1 else "")
+    return str(step)
+
 OPS: dict[str, type[Op]] = {}
 
 
@@ -272,9 +279,7 @@ class Order(Op):
         return {"op": self.name, "steps": _plain(self.steps_)}
 
     def __str__(self) -> str:
-        parts = [str(list(s.layers)) + (f"x{s.iterations}" if s.iterations > 1 else "") if isinstance(s, Group)
-                 else str(s) for s in self.steps_]
-        return f"order([{', '.join(parts)}])"
+        return f"order([{', '.join(map(step_label, self.steps_))}])"
 
 
 def op_from_dict(data: dict[str, Any]) -> Op:

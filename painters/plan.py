@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from painters.errors import PlanError
-from painters.ops import Group, Op, Step
+from painters.ops import Group, Op, Step, step_label
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,7 @@ class Plan:
 
     def describe(self) -> str:
         """One line: the steps, with parallel groups in brackets."""
-        parts = []
-        for s in self.steps:
-            if isinstance(s, Group):
-                parts.append("(" + "|".join(map(str, s.layers)) + ")" + (f"x{s.iterations}" if s.iterations > 1 else ""))
-            else:
-                parts.append(str(s))
-        return " ".join(parts) if parts else "(no layers)"
+        return " ".join(map(step_label, self.steps)) or "(no layers)"
 
     def __str__(self) -> str:
         ops = ", ".join(map(str, self.ops)) or "identity"
