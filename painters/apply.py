@@ -112,6 +112,27 @@ def apply(
     On exit, and on any exception (KeyboardInterrupt included), the model is restored exactly: same modules,
     same config, same outputs. Validation happens before the model is touched.
     """
+    with session(model, *ops, stage=stage, hidden_states=hidden_states, mid_embeddings=mid_embeddings) as runner:
+        yield runner.plan
+
+
+@contextmanager
+def session(
+    model: nn.Module,
+    *ops: Op,
+    stage: int | None = None,
+    hidden_states: HiddenStates = "original",
+    mid_embeddings: MidEmbeddings = "layer",
+    resume: tuple[int, Any] | None = None,
+    capture: bool = False,
+) -> Iterator[PlanRunner]:
+    """:func:`apply` for runners that share work: yields the :class:`PlanRunner`.
+
+    ``resume=(k, states)``: the plan's first ``k`` steps are the unmodified layers ``0..k-1`` and ``states`` are
+    the states an unmodified pass on this very input recorded (``runner.captured``); those steps are not
+    recomputed, step ``j < k`` returns ``states[j + 1]``.
+    ``capture=True``: ``runner.captured`` holds the state entering step 0 and after every step of the last forward.
+    """
     if hidden_states not in _HIDDEN_STATES:
         raise PlanError(f"hidden_states={hidden_states!r} is not one of {_HIDDEN_STATES}.")
     if mid_embeddings not in _MID_EMBEDDINGS:
@@ -124,11 +145,15 @@ def apply(
         )
     result = resolve(len(located.modules), ops)
     _check_parallel_groups(model, located, result)
+    if resume is not None and not 0 <= resume[0] <= result.shared_prefix:
+        raise PlanError(f"cannot resume {result} after {resume[0]} steps: only {result.shared_prefix} are unmodified.")
     runner = PlanRunner(result, located, hidden_states, mid_embeddings)
+    runner.resume = resume if resume is not None and resume[0] > 0 else None
+    runner.captured = [] if capture else None
     patches = _Patches()
     try:
         _install(model, located, runner, patches)
-        yield result
+        yield runner
     finally:
         patches.restore()
 

@@ -52,6 +52,9 @@ class PlanRunner:
         self.last_step = max(plan.num_steps - 1, 0)
         self.steps = [StepCall(self, k, s) for k, s in enumerate(plan.steps)] or [StepCall(self, 0, None)]
         self.mid: torch.Tensor | None = None
+        self.resume: tuple[int, list[torch.Tensor]] | None = None
+        self.forwards = 0
+        self.captured: list[torch.Tensor] | None = None
         self._begin_state()
 
     # -- per forward -----------------------------------------------------------------------------------------
@@ -133,8 +136,18 @@ class StepCall:
         runner = self.runner
         if self.k == 0:
             runner._begin_state()
+            runner.forwards += 1
         h_in = args[0] if args else kwargs.get("hidden_states")
-        out = runner.run_step(self.k, self.step, args, kwargs)
+        if runner.resume is not None and self.k < runner.resume[0]:
+            # a shared prefix: the states after its layers were recorded by an unmodified pass on the same input
+            out = runner.resume[1][self.k + 1]
+        else:
+            out = runner.run_step(self.k, self.step, args, kwargs)
+        if runner.captured is not None:
+            if self.k == 0:
+                runner.captured.clear()
+                runner.captured.append(h_in)
+            runner.captured.append(out)
         runner.record(self.k, h_in, out)
         return out
 

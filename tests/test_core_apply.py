@@ -212,3 +212,27 @@ def test_materialized_model_saves_and_loads(tmp_path):
 def test_materialize_refuses_parallel():
     with pytest.raises(ValueError, match="parallel groups cannot be written"):
         painters.materialize(model_for("llama"), painters.parallel(1, 3))
+
+
+@pytest.mark.parametrize("name", ["llama", "vit", "gpt2", "bert"])
+def test_resuming_from_a_recorded_prefix_is_bit_identical(name):
+    from painters.apply import session
+
+    model, x = model_for(name), tiny.inputs(name)
+    kw = {"use_cache": False} if name in tiny.DECODERS else {}
+    with torch.no_grad():
+        with session(model, capture=True) as runner:
+            base = tiny.primary(name, model(**x, **kw))
+        states = list(runner.captured)
+        assert len(states) == tiny.LAYERS + 1 and torch.equal(tiny.primary(name, model(**x, **kw)), base)
+        for ops in [(painters.skip(3, 5),), (painters.reverse(2, 6),), (painters.skip(4, 6),)]:
+            plan = painters.plan(model, *ops)
+            k = plan.shared_prefix
+            with session(model, *ops, resume=(k, states)):
+                shared = tiny.primary(name, model(**x, **kw))
+            with painters.apply(model, *ops):
+                full = tiny.primary(name, model(**x, **kw))
+            assert torch.equal(shared, full)
+            # and the resumed run really used the recorded state: a wrong state gives a different output
+            with session(model, *ops, resume=(k, [s + 1.0 for s in states])):
+                assert not torch.equal(tiny.primary(name, model(**x, **kw)), full)

@@ -1,0 +1,111 @@
+"""The ``painters`` command line: run, plot, show, ls."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from painters.sweep.config import load_sweep
+    from painters.sweep.runner import SweepRunner, layer_evaluations
+
+    config = load_sweep(args.file)
+    out = Path(args.out or Path("results") / config.name)
+    runner = SweepRunner(config, out, source=str(args.file), force=args.force, progress=not args.quiet)
+    if args.dry_run:
+        from painters.apply import plan
+
+        model = runner.model()[0]
+        variants = runner.variants(runner.num_layers())
+        plans = [plan(model, *v.ops, stage=config.model.stage) for v in variants]
+        for v, p in zip(variants, plans):
+            print(f"{v.id:36} {p.describe()}")
+        tasks = len(config.tasks)
+        shared = layer_evaluations(plans[1:], True, runner.num_layers())
+        naive = layer_evaluations(plans[1:], False, runner.num_layers())
+        print(f"{len(variants)} variants (baseline included) x {tasks} task(s) = {len(variants) * tasks} records; "
+              f"layer evaluations per input: {shared} shared, {naive} naive ({naive / shared:.2f}x)")
+        return 0
+    stats = runner.run()
+    print(f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "
+          f"{stats.layer_evaluations} layer evaluations in {stats.seconds:.1f} s -> {out}")
+    if not args.no_plot and stats.written:
+        _plot(out)
+    return 0
+
+
+def _plot(results: Path) -> list[Path]:
+    from painters.plot import plot_results
+
+    paths = plot_results(results)
+    print(f"{len(paths)} figures in {results / 'plots'}")
+    return paths
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    _plot(Path(args.results))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    path = Path(args.results) / "results.parquet"
+    if not path.exists():
+        print(f"{path} does not exist: run `painters run FILE` first.", file=sys.stderr)
+        return 2
+    frame = pd.read_parquet(path)
+    columns = [c for c in ("task", "variant", "steps", "metric", "score", "baseline", "normalised", "status",
+                           "seconds") if c in frame]
+    with pd.option_context("display.max_rows", args.rows, "display.width", 200, "display.max_colwidth", 40):
+        print(frame[columns].sort_values(["task", "variant"]).to_string(index=False))
+    return 0
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    import painters
+    from painters.ops import OPS
+    from painters.tasks.registry import available
+
+    print("ops:           " + ", ".join(sorted(OPS)))
+    print("tasks:         " + ", ".join(available()))
+    print("architectures: " + ", ".join(painters.supported_architectures()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="painters", description="Layer-manipulation sweeps on HF transformers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a sweep file (resumes where a previous run stopped)")
+    run.add_argument("file", type=Path)
+    run.add_argument("--out", help="results folder (default results/<sweep name>)")
+    run.add_argument("--dry-run", action="store_true", help="print the variants and the layer evaluations; run nothing")
+    run.add_argument("--force", action="store_true", help="discard records of a different sweep in --out")
+    run.add_argument("--no-plot", action="store_true", help="do not draw the figures at the end")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=_cmd_run)
+    plot = sub.add_parser("plot", help="draw the heatmaps and curves of a results folder")
+    plot.add_argument("results")
+    plot.set_defaults(func=_cmd_plot)
+    show = sub.add_parser("show", help="print a results table")
+    show.add_argument("results")
+    show.add_argument("--rows", type=int, default=200)
+    show.set_defaults(func=_cmd_show)
+    ls = sub.add_parser("ls", help="list ops, tasks and supported architectures")
+    ls.set_defaults(func=_cmd_ls)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, RuntimeError, FileNotFoundError, ConnectionError) as exc:
+        print(f"painters: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""The sweep file: a typed (pydantic) schema, validated before anything loads.
+
+Errors name the file, the line, the field, the bad value and what is allowed::
+
+    experiments/bad.yaml, line 12, ops[1].skip.ranges: 'everything' is not allowed; use 'all' or
+    {min_width: W, max_width: W}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from painters.ops import OPS
+
+
+class SweepError(ValueError):
+    """A sweep file that cannot run; the message says where and how to fix it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    """The model: a hub id or a local folder (``from_pretrained``)."""
+
+    id: str = Field(description="hub id (e.g. 'facebook/deit-small-patch16-224') or local folder")
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    device: str = "cpu"
+    task_head: Literal["auto", "causal-lm", "masked-lm", "image-classification", "object-detection",
+                       "semantic-segmentation", "sequence-classification", "base"] = "auto"
+    stage: int | None = Field(default=None, ge=0, description="SegFormer stage whose blocks the ops index")
+    name: str | None = Field(default=None, description="display name (default: the folder or hub id)")
+
+    @property
+    def display(self) -> str:
+        return self.name or Path(self.id.rstrip("/")).name
+
+
+class TaskSpec(_Strict):
+    """One task: a registered task type, its data, and how many examples."""
+
+    type: str
+    data: str | None = None
+    split: str | None = None
+    limit: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    name: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        import painters.tasks  # noqa: F401  (registers the built-in tasks)
+        from painters.tasks.registry import get
+
+        get(value)  # raises "unknown task ... Did you mean ..."
+        return value
+
+    @property
+    def display(self) -> str:
+        if self.name:
+            return self.name
+        return self.type if not self.data else f"{self.type}:{Path(self.data.rstrip('/')).name}"
+
+
+class RangeBounds(_Strict):
+    min_width: int = Field(default=1, ge=1)
+    max_width: int | None = Field(default=None, ge=1)
+    start: int | None = Field(default=None, ge=0, description="only ranges starting at or after this layer")
+    end: int | None = Field(default=None, ge=1, description="only ranges ending at or before this layer")
+
+
+class OpSpec(_Strict):
+    """One op with its generators. Exactly one way of choosing spans: ``start``/``end``, ``ranges``, ``paper_n``
+    (swap: ``i``/``j`` or ``pairs``; order: ``steps``)."""
+
+    op: str
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=1)
+    ranges: Literal["all"] | RangeBounds | None = None
+    paper_n: Literal["all"] | list[int] | int | None = None
+    i: int | None = Field(default=None, ge=0)
+    j: int | None = Field(default=None, ge=0)
+    pairs: Literal["all", "adjacent"] | list[tuple[int, int]] | None = None
+    seeds: int | list[int] | None = None
+    iterations: int | list[int] | None = None
+    times: int | list[int] | None = None
+    steps: list[Any] | None = None
+
+    @field_validator("ranges", mode="before")
+    @classmethod
+    def _ranges(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "all":
+            raise ValueError(f"ranges must be 'all' or a mapping {{min_width, max_width, start, end}}, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> OpSpec:
+        if self.op not in OPS:
+            raise ValueError(f"unknown op {self.op!r}; known ops: {sorted(OPS)}")
+        ways = ("start", "ranges", "paper_n", "i", "pairs", "steps")
+        chosen = [name for name in ways if getattr(self, name) is not None]
+        if self.op == "order":
+            if chosen != ["steps"]:
+                raise ValueError("order needs exactly 'steps' (a list of layers and [a, b] parallel groups)")
+        elif self.op == "swap":
+            if chosen not in (["i"], ["pairs"]) or (chosen == ["i"] and self.j is None):
+                raise ValueError("swap needs 'i' and 'j', or 'pairs' ('all', 'adjacent' or a list of [i, j])")
+        elif len(chosen) != 1 or chosen[0] not in ("start", "ranges", "paper_n") or (
+            chosen == ["start"] and self.end is None
+        ):
+            raise ValueError(f"{self.op} needs exactly one of: 'start' and 'end', 'ranges' ('all' or "
+                             f"{{min_width, max_width}}), 'paper_n' ('all', N or a list of N); got {chosen or 'none'}")
+        extras = {"seeds": "shuffle", "iterations": "parallel", "times": "repeat"}
+        for field, owner in extras.items():
+            if getattr(self, field) is not None and self.op != owner:
+                raise ValueError(f"'{field}' only applies to {owner}, not {self.op}")
+        return self
+
+
+class RunnerSpec(_Strict):
+    chunk: int = Field(default=32, ge=1, description="variants scored per pass over the data (records land per chunk)")
+    share: bool = Field(default=True, description="resume variants from the recorded state before their first change")
+    seed: int = 0
+
+
+class SweepConfig(_Strict):
+    """A whole sweep file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str | None = None
+    model: ModelSpec
+    tasks: list[TaskSpec] = Field(min_length=1)
+    ops: list[OpSpec] = Field(min_length=1)
+    baseline: bool = True
+    runner: RunnerSpec = Field(default_factory=RunnerSpec)
+
+    @field_validator("ops", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """``- skip: all`` / ``- skip: {ranges: all}`` / ``- {op: skip, ranges: all}`` all mean the same."""
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, dict) and "op" not in item and len(item) == 1:
+                (name, params), = item.items()
+                if params == "all":
+                    params = {"pairs": "all"} if name == "swap" else {"ranges": "all"}
+                elif isinstance(params, list) and name == "order":
+                    params = {"steps": params}
+                elif isinstance(params, list) and len(params) == 2:  # `- skip: [4, 8]`, `- swap: [2, 9]`
+                    params = dict(zip(("i", "j") if name == "swap" else ("start", "end"), params))
+                if not isinstance(params, dict):
+                    raise ValueError(f"op {name!r}: expected 'all', [start, end] or a mapping of parameters, "
+                                     f"got {params!r}")
+                item = {"op": name, **params}
+            out.append(item)
+        return out
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the records (not the display-only fields)."""
+        data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The YAML node at a pydantic error location (best effort: the deepest node that exists)."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                # shorthand `- skip: {...}`: the op's params sit one level down
+                inner = node.value[0][1] if len(node.value) == 1 else None
+                match = next((v for k, v in inner.value if k.value == key), None) if isinstance(
+                    inner, yaml.MappingNode) else None
+            if match is None:
+                return node
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for key in loc:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "(top level)"
+
+
+def parse_sweep(text: str, source: str = "<string>") -> SweepConfig:
+    """Parse and validate sweep YAML; :class:`SweepError` names the file, line, field, value and the fix."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SweepError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise SweepError(f"{source}: a sweep file is a mapping with keys name, model, tasks, ops; got "
+                         f"{type(data).__name__}.")
+    try:
+        return SweepConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith(("function-", "literal["))))
+            node = _node_at(root, loc)
+            line = f", line {node.start_mark.line + 1}" if node is not None else ""
+            value = err.get("input")
+            shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}{line}, {_format_loc(loc)}: {msg}{shown}")
+        raise SweepError("\n".join(lines)) from None
+
+
+def load_sweep(path: str | Path) -> SweepConfig:
+    """Read and validate a sweep file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SweepError(f"{path}: no such sweep file.")
+    return parse_sweep(path.read_text(), str(path))

@@ -1,0 +1,201 @@
+"""Running a sweep: every (variant, task) scored once, sharing the work variants have in common.
+
+Per task the data are preprocessed once. Variants run in chunks; for each batch of a chunk one unmodified
+pass records the state at every layer boundary (it doubles as the baseline and feeds the layer-similarity
+matrix), then each variant resumes from the state entering its first changed layer. A record is written
+atomically for each finished (variant, task), so a killed sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from painters.apply import layers, plan, session
+from painters.evaluate import summarise
+from painters.plan import Plan
+from painters.sweep.config import SweepConfig, TaskSpec
+from painters.sweep.generators import Variant, expand_ops
+from painters.sweep.similarity import SimilarityAccumulator
+from painters.sweep.store import ResultStore
+from painters.tasks.base import Batch, Task
+
+
+@dataclass
+class Stats:
+    """What a run did: records written, layer evaluations, wall time."""
+
+    written: int = 0
+    skipped: int = 0
+    failed: int = 0
+    layer_evaluations: int = 0
+    seconds: float = 0.0
+    tasks: list[str] = field(default_factory=list)
+
+
+def order_variants(variants: Sequence[Variant], plans: dict[str, Plan]) -> list[Variant]:
+    """Variants sorted so that those changing the same first layer run together (deepest shared prefix first)."""
+    return sorted(variants, key=lambda v: (-plans[v.id].shared_prefix, v.id))
+
+
+def layer_evaluations(plans: Sequence[Plan], share: bool, num_layers: int) -> int:
+    """Layer calls per input for these variants plus one unmodified pass (with sharing) or naively."""
+    return num_layers + sum(p.num_calls - (p.shared_prefix if share else 0) for p in plans)
+
+
+def _finite(metrics: dict[str, Any]) -> bool:
+    return all(not isinstance(v, float) or math.isfinite(v) for v in metrics.values())
+
+
+class SweepRunner:
+    """Runs one sweep config against a results folder."""
+
+    def __init__(self, config: SweepConfig, out: str | Path, *, source: str = "<config>", force: bool = False,
+                 progress: bool = True, model: nn.Module | None = None, processor: Any = None,
+                 share: bool | None = None, on_record: Callable[[dict], None] | None = None):
+        self.config = config
+        self.out = Path(out)
+        self.source = source
+        self.force = force
+        self.progress = progress
+        self.share = config.runner.share if share is None else share
+        self.on_record = on_record
+        self._model, self._processor = model, processor
+
+    # -- planning ----------------------------------------------------------------------------------------------
+    def model(self) -> tuple[nn.Module, Any]:
+        if self._model is None:
+            from painters.sweep.loading import load_model
+
+            self._model, self._processor = load_model(self.config.model)
+        return self._model, self._processor
+
+    def num_layers(self) -> int:
+        return len(layers(self.model()[0], self.config.model.stage).layers)
+
+    def variants(self, num_layers: int) -> list[Variant]:
+        return expand_ops(self.config.ops, num_layers, baseline=True)
+
+    # -- running -----------------------------------------------------------------------------------------------
+    def run(self) -> Stats:
+        """Score every (variant, task) not yet in the store; returns what was done."""
+        from painters.tasks.registry import load
+
+        start = time.perf_counter()
+        model, processor = self.model()
+        stage = self.config.model.stage
+        variants = self.variants(self.num_layers())
+        plans = {v.id: plan(model, *v.ops, stage=stage) for v in variants}  # validates before any work
+        stats = Stats()
+        with ResultStore(self.out).open(self.config.fingerprint(), self.source, force=self.force) as store:
+            for spec in self.config.tasks:
+                task_name = spec.display
+                pending = [v for v in variants if not store.has(v.id, task_name)]
+                stats.skipped += len(variants) - len(pending)
+                if not pending:
+                    continue
+                task = load(spec.type, data=spec.data, split=spec.split, limit=spec.limit, **spec.options)
+                batches = task.prepare(processor, spec.batch_size)
+                self._run_task(model, spec, task, batches, order_variants(pending, plans), plans, store, stats)
+                stats.tasks.append(task_name)
+            store.consolidate()
+        stats.seconds = time.perf_counter() - start
+        return stats
+
+    def _run_task(self, model: nn.Module, spec: TaskSpec, task: Task, batches: list[Batch], pending: list[Variant],
+                  plans: dict[str, Plan], store: ResultStore, stats: Stats) -> None:
+        task_name = spec.display
+        baseline = store.read("baseline", task_name)
+        chunk = self.config.runner.chunk
+        bar = tqdm(total=len(pending), desc=f"{task_name}", unit="variant", disable=not self.progress)
+        for first in range(0, len(pending), chunk):
+            group = [v for v in pending[first:first + chunk] if v.id != "baseline"]
+            need_baseline = baseline is None
+            metrics, similarity, seconds = self._score_chunk(model, task, batches, group, plans, need_baseline, stats)
+            if need_baseline:
+                base_metrics = metrics.pop("baseline")
+                baseline = self._record(Variant(()), plans["baseline"], task, spec, base_metrics, None,
+                                        seconds.pop("baseline"), stats)
+                store.write(baseline)
+                store.save_similarity(task_name, similarity.compute().numpy())
+                bar.update(1)
+            reference = {k[2:]: v for k, v in baseline.items() if k.startswith("m_")}
+            for v in group:
+                record = self._record(v, plans[v.id], task, spec, metrics[v.id], reference, seconds[v.id], stats)
+                store.write(record)
+                if self.on_record:
+                    self.on_record(record)
+                bar.update(1)
+            store.consolidate()
+        bar.close()
+
+    def _score_chunk(self, model: nn.Module, task: Task, batches: list[Batch], group: list[Variant],
+                     plans: dict[str, Plan], need_baseline: bool, stats: Stats):
+        stage = self.config.model.stage
+        accs = {v.id: task.new_accumulator() for v in group}
+        base_acc = task.new_accumulator() if need_baseline else None
+        similarity = SimilarityAccumulator()
+        seconds = {v.id: 0.0 for v in group}
+        seconds["baseline"] = 0.0
+        share = self.share
+        num_layers = plans["baseline"].num_layers
+        with torch.no_grad():
+            for batch in batches:
+                t = time.perf_counter()
+                with session(model, stage=stage, capture=True) as runner:
+                    outputs = task.run(model, batch)
+                states = list(runner.captured or [])
+                if runner.forwards != 1 or len(states) != num_layers + 1:
+                    share = False  # the task runs several forwards per batch: recorded states would be ambiguous
+                stats.layer_evaluations += num_layers * runner.forwards
+                if base_acc is not None:
+                    base_acc.update(batch, outputs)
+                    if states:
+                        similarity.update(states, batch.inputs.get("attention_mask"))
+                seconds["baseline"] += time.perf_counter() - t
+                for v in group:
+                    t = time.perf_counter()
+                    p = plans[v.id]
+                    k = p.shared_prefix if share else 0
+                    with session(model, *v.ops, stage=stage, resume=(k, states) if k else None) as runner:
+                        outputs = task.run(model, batch)
+                    accs[v.id].update(batch, outputs)
+                    stats.layer_evaluations += (p.num_calls - k) * runner.forwards
+                    seconds[v.id] += time.perf_counter() - t
+                del states
+        metrics = {v: acc.compute() for v, acc in accs.items()}
+        if base_acc is not None:
+            metrics["baseline"] = base_acc.compute()
+        return metrics, similarity, seconds
+
+    def _record(self, variant: Variant, p: Plan, task: Task, spec: TaskSpec, metrics: dict[str, Any],
+                reference: dict[str, Any] | None, seconds: float, stats: Stats) -> dict[str, Any]:
+        summary = summarise(task, metrics, reference if reference is not None else metrics)
+        primary = task.primary_metric
+        op = variant.ops[0] if len(variant.ops) == 1 else None
+        d = op.to_dict() if op is not None else {}
+        start, end = (op.span(p.num_layers) if op is not None else (None, None))
+        status = "ok" if _finite(metrics) else "nonfinite"
+        stats.written += 1
+        if status != "ok":
+            stats.failed += 1
+        return {
+            "sweep": self.config.name, "model": self.config.model.display, "task": spec.display,
+            "task_type": spec.type, "variant": variant.id, "op": variant.op_name, "params": variant.params(),
+            "start": start, "end": end, "i": d.get("i"), "j": d.get("j"),
+            "n_affected": (end - start) if start is not None else 0,
+            "seed": d.get("seed"), "iterations": d.get("iterations"), "times": d.get("times"),
+            "paper_n": variant.paper_n, "num_layers": p.num_layers, "steps": p.describe(),
+            "metric": primary, "score": metrics.get(primary), "baseline": summary.get(f"baseline_{primary}"),
+            "chance": summary.get(f"chance_{primary}"), "normalised": summary.get(f"normalised_{primary}"),
+            "status": status, "seconds": seconds,
+            **{f"m_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))},
+        }

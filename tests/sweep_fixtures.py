@@ -1,0 +1,75 @@
+"""Tiny saved checkpoints and data folders for sweep tests (built once per session in a temp folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import transformers as T
+from PIL import Image
+
+from tests import tiny
+
+TEXT = ("the painters work on the canvas . each layer adds a little paint to the picture . "
+        "the middle layers share a common space and the first and last layers are special . ") * 12
+
+
+def save_vit(root: Path, layers: int = 12) -> Path:
+    folder = root / "tiny-vit"
+    if folder.exists():
+        return folder
+    torch.manual_seed(0)
+    config = T.ViTConfig(**{**tiny._VIS, "num_hidden_layers": layers}, num_labels=3,
+                         id2label={0: "circle", 1: "square", 2: "stripes"}, label2id={"circle": 0, "square": 1,
+                                                                                       "stripes": 2})
+    model = T.ViTForImageClassification(config)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.Linear):
+                m.weight.mul_(3.0)
+    model.save_pretrained(folder)
+    T.ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True).save_pretrained(folder)
+    return folder
+
+
+def save_imagefolder(root: Path, per_class: int = 6) -> Path:
+    folder = root / "shapes"
+    if folder.exists():
+        return folder
+    rng = np.random.default_rng(0)
+    for name in ("circle", "square", "stripes"):
+        (folder / "test" / name).mkdir(parents=True)
+        for k in range(per_class):
+            pixels = (rng.random((40, 40, 3)) * 255).astype("uint8")
+            Image.fromarray(pixels).save(folder / "test" / name / f"{k}.png")
+    return folder
+
+
+def save_llama(root: Path, layers: int = 12) -> Path:
+    folder = root / "tiny-llama"
+    if folder.exists():
+        return folder
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator([TEXT], trainers.BpeTrainer(vocab_size=120, special_tokens=["<unk>", "<pad>", "</s>"]))
+    fast = T.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="</s>")
+    torch.manual_seed(0)
+    config = T.LlamaConfig(vocab_size=len(fast), num_hidden_layers=layers, num_key_value_heads=2,
+                           max_position_embeddings=64, pad_token_id=1, eos_token_id=2, bos_token_id=2, **tiny._ATTN)
+    model = T.LlamaForCausalLM(config)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.Linear):
+                m.weight.mul_(3.0)
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+def save_text(root: Path) -> Path:
+    path = root / "text.txt"
+    path.write_text(TEXT)
+    return path
