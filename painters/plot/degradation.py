@@ -1,0 +1,158 @@
+"""The paper's degradation figure: normalised score against the number of affected layers, one line per op."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from painters.plot._common import NoDataError, select_task, title, usable
+
+OP_ORDER = ("skip", "middle_repeat", "repeat", "reverse", "shuffle", "swap", "parallel", "order")
+YLIM = (-1.0, 2.0)
+"""The y axis spans the data but never goes past these limits (points outside are off the chart)."""
+
+
+def line_labels(rows: pd.DataFrame) -> pd.Series:
+    """The line each row belongs to: its op, ``"parallel xK"`` for looped parallel (K > 1) and ``"repeat xK"``
+    when the rows hold several repeat counts."""
+    labels = rows["op"].astype(str).copy()
+    if "iterations" in rows.columns:
+        looped = (rows["op"] == "parallel") & (rows["iterations"].fillna(1) > 1)
+        labels[looped] = "parallel x" + rows.loc[looped, "iterations"].astype("int64").astype(str)
+    if "times" in rows.columns:
+        repeats = (rows["op"] == "repeat") & rows["times"].notna()
+        if rows.loc[repeats, "times"].nunique() > 1:
+            labels[repeats] = "repeat x" + rows.loc[repeats, "times"].astype("int64").astype(str)
+    return labels
+
+
+def line_order(labels: Sequence[str]) -> list[str]:
+    """Lines in the paper's order (skip, middle repeat, repeat, reverse, shuffle, swap, parallel, parallel xK),
+    then any others alphabetically."""
+
+    def key(label: str) -> tuple[int, int, str]:
+        op, _, k = label.partition(" x")
+        rank = OP_ORDER.index(op) if op in OP_ORDER else len(OP_ORDER)
+        return rank, int(k) if k.isdigit() else 0, label
+
+    return sorted(set(labels), key=key)
+
+
+def degradation_data(df: pd.DataFrame, task: str | None = None, ops: Sequence[str] | None = None) -> pd.DataFrame:
+    """Columns ``line``, ``n_affected``, ``normalised``: the mean normalised score per line and width, first
+    averaged over seeds/repeats of a span, then over the spans of equal width, plus the unmodified model
+    (``n_affected`` 0, score 1.0) at the start of every line. ``ops`` defaults to every op but the baseline
+    and combinations (``"a+b"``)."""
+    rows, _ = select_task(df, task)
+    rows = rows[rows["n_affected"].notna() & (rows["op"] != "baseline")]
+    if ops is None:
+        rows = rows[~rows["op"].astype(str).str.contains("+", regex=False)]
+    else:
+        rows = rows[rows["op"].isin(ops)]
+    if rows.empty:
+        raise NoDataError("no rows with affected layers for the degradation figure")
+    frame = pd.DataFrame(
+        {
+            "line": line_labels(rows),
+            "n_affected": rows["n_affected"].astype("int64"),
+            "start": rows["start"] if "start" in rows.columns else pd.NA,
+            "end": rows["end"] if "end" in rows.columns else pd.NA,
+            "normalised": rows["normalised"].astype(float),
+        }
+    )
+    frame = frame[frame["n_affected"] > 0]
+    per_span = frame.groupby(["line", "n_affected", "start", "end"], dropna=False)["normalised"].mean()
+    means = per_span.groupby(level=["line", "n_affected"]).mean().reset_index()
+    start = pd.DataFrame({"line": means["line"].unique(), "n_affected": 0, "normalised": 1.0})
+    out = pd.concat([start, means], ignore_index=True)
+    out["n_affected"] = out["n_affected"].astype("int64")
+    return out.sort_values(["line", "n_affected"], ignore_index=True)
+
+
+def degradation_curves(
+    df: pd.DataFrame,
+    task: str | None = None,
+    ax: Axes | None = None,
+    *,
+    ops: Sequence[str] | None = None,
+    palette: dict[str, tuple[float, float, float]] | None = None,
+    legend: bool = True,
+) -> Axes:
+    """One panel of the degradation figure for ``task`` (None: the table's only task): normalised score
+    against layers affected, one line per op (looped parallel per iteration count). Dotted reference lines
+    mark chance (0) and the unmodified model (1). Returns the Axes."""
+    rows, task = select_task(df, task)
+    data = degradation_data(rows, task, ops)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    lines = line_order(data["line"])
+    palette = palette or _palette(lines)
+    ax.axhline(1.0, color="0.6", linestyle=":", linewidth=1, label="_unmodified")
+    ax.axhline(0.0, color="0.6", linestyle="--", linewidth=1, label="_chance")
+    for line in lines:
+        points = data[data["line"] == line]
+        ax.plot(points["n_affected"], points["normalised"], marker="o", markersize=3, label=line, color=palette[line])
+    values = data["normalised"].to_numpy()
+    values = values[np.isfinite(values)]
+    low = max(min(values.min(initial=0.0), 0.0) - 0.05, YLIM[0])
+    high = min(max(values.max(initial=1.0), 1.0) + 0.05, YLIM[1])
+    ax.set_ylim(low, high)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("layers affected")
+    ax.set_ylabel("normalised score")
+    ax.set_title(title("degradation", rows, task))
+    if legend:
+        ax.legend(fontsize="small", title="op")
+    return ax
+
+
+def degradation_figure(
+    df: pd.DataFrame,
+    tasks: Sequence[str] | None = None,
+    *,
+    ops: Sequence[str] | None = None,
+    ncols: int = 3,
+    fig: Figure | None = None,
+) -> Figure:
+    """The paper's figure: one degradation panel per task (``tasks`` defaults to every task with data, in
+    table order), lines coloured the same in every panel. Draws on ``fig`` when given (it should be empty),
+    else on a new pyplot figure. Returns the Figure."""
+    rows = usable(df)
+    if tasks is None:
+        tasks = [t for t in pd.unique(rows["task"]) if _has_curves(rows, t, ops)]
+    if not tasks:
+        raise NoDataError("no task has rows for the degradation figure")
+    ncols = min(ncols, len(tasks))
+    nrows = math.ceil(len(tasks) / ncols)
+    size = (5.0 * ncols, 3.8 * nrows)
+    if fig is None:
+        fig = plt.figure(figsize=size, layout="constrained")
+    else:
+        fig.set_size_inches(*size)
+        fig.set_layout_engine("constrained")
+    every = pd.concat([degradation_data(rows, t, ops) for t in tasks])
+    lines = line_order(every["line"])
+    palette = _palette(lines)
+    for k, task in enumerate(tasks):
+        degradation_curves(rows, task, fig.add_subplot(nrows, ncols, k + 1), ops=ops, palette=palette)
+    return fig
+
+
+def _has_curves(rows: pd.DataFrame, task: str, ops: Sequence[str] | None) -> bool:
+    try:
+        degradation_data(rows, task, ops)
+    except NoDataError:
+        return False
+    return True
+
+
+def _palette(lines: Sequence[str]) -> dict[str, tuple[float, float, float]]:
+    return dict(zip(lines, sns.color_palette("tab10" if len(lines) <= 10 else "husl", len(lines))))

@@ -1,0 +1,111 @@
+"""Running sweeps: work sharing gives the same scores, a crash resumes without loss or duplicates."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from painters.cli import main
+from painters.sweep.config import parse_sweep
+from painters.sweep.runner import SweepRunner
+from painters.sweep.store import ResultStore, StoreError
+from tests import sweep_fixtures as F
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sweep")
+    return {"vit": F.save_vit(root, layers=6), "images": F.save_imagefolder(root), "llama": F.save_llama(root, 6),
+            "text": F.save_text(root), "root": root}
+
+
+def config(files, kind="vit", ops="[skip: all]", name="t"):
+    if kind == "vit":
+        model, task = files["vit"], f"{{type: classification, data: {files['images']}, split: test, batch_size: 8}}"
+    else:
+        model, task = files["llama"], f"{{type: perplexity, data: {files['text']}, batch_size: 4, " \
+                                      f"options: {{max_length: 32}}}}"
+    return parse_sweep(f"name: {name}\nmodel: {{id: {model}}}\ntasks: [{task}]\nops: {ops}\nrunner: {{chunk: 5}}\n")
+
+
+def table(path) -> pd.DataFrame:
+    return pd.read_parquet(path / "results.parquet").sort_values("variant").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("kind", ["vit", "llama"])
+def test_sharing_work_gives_identical_scores_with_fewer_layer_evaluations(files, tmp_path, kind):
+    cfg = config(files, kind, "[skip: all, reverse: {ranges: {min_width: 2}}]")
+    shared = SweepRunner(cfg, tmp_path / "shared", progress=False, share=True).run()
+    naive = SweepRunner(cfg, tmp_path / "naive", progress=False, share=False).run()
+    a, b = table(tmp_path / "shared"), table(tmp_path / "naive")
+    assert len(a) == 1 + 21 + 15 and shared.written == naive.written == len(a)
+    assert list(a.variant) == list(b.variant) and np.array_equal(a.score.to_numpy(), b.score.to_numpy())
+    assert shared.layer_evaluations < 0.75 * naive.layer_evaluations
+    base = a.set_index("variant").loc["baseline"]
+    assert base.normalised == 1.0 and base.n_affected == 0
+    assert a.score.nunique() > 3  # the variants really differ
+    row = a.set_index("variant").loc["reverse-1-4"]
+    assert (row.op, row.start, row.end, row.n_affected, row.steps) == ("reverse", 1, 4, 3, "0 3 2 1 4 5")
+    similarity = np.load(next((tmp_path / "shared" / "similarity").glob("*.npy")))
+    assert similarity.shape == (6, 6) and np.allclose(np.diag(similarity), 1.0, atol=1e-5)
+
+
+class Crash(Exception):
+    pass
+
+
+def test_resume_after_a_crash_loses_and_duplicates_nothing(files, tmp_path):
+    cfg = config(files, "vit", "[skip: all, swap: {pairs: adjacent}]")
+    SweepRunner(cfg, tmp_path / "clean", progress=False).run()
+    written = []
+
+    def crash_after_7(record):
+        written.append(record["variant"])
+        if len(written) == 7:
+            raise Crash
+
+    with pytest.raises(Crash):
+        SweepRunner(cfg, tmp_path / "crashed", progress=False, on_record=crash_after_7).run()
+    done = ResultStore(tmp_path / "crashed").keys()
+    assert 7 <= len(done) < 27
+    stats = SweepRunner(cfg, tmp_path / "crashed", progress=False).run()
+    assert stats.skipped == len(done) and stats.written == 27 - len(done)
+    a, b = table(tmp_path / "clean"), table(tmp_path / "crashed")
+    assert len(b) == 27 and b.variant.is_unique and list(a.variant) == list(b.variant)
+    assert np.array_equal(a.score.to_numpy(), b.score.to_numpy())
+    assert SweepRunner(cfg, tmp_path / "crashed", progress=False).run().written == 0  # nothing left to do
+
+
+def test_a_different_sweep_in_the_same_folder_is_refused(files, tmp_path):
+    SweepRunner(config(files, "vit", "[skip: [1, 2]]"), tmp_path, progress=False).run()
+    other = config(files, "vit", "[skip: [2, 3]]")
+    with pytest.raises(StoreError, match=r"holds 2 records of a different sweep.*--force"):
+        SweepRunner(other, tmp_path, progress=False).run()
+    SweepRunner(other, tmp_path, progress=False, force=True).run()
+    assert sorted(table(tmp_path).variant) == ["baseline", "skip-2-3"]
+
+
+def test_a_second_runner_on_the_same_folder_is_refused(files, tmp_path):
+    cfg = config(files, "vit", "[skip: [1, 2]]")
+    with ResultStore(tmp_path).open(cfg.fingerprint(), "a.yaml"):
+        with pytest.raises(StoreError, match=r"in use by a running sweep \(pid \d+\)"):
+            ResultStore(tmp_path).open(cfg.fingerprint(), "b.yaml")
+
+
+def test_cli_dry_run_and_show(files, tmp_path, capsys):
+    sweep_file = tmp_path / "s.yaml"
+    cfg = config(files, "vit", "[skip: all]")
+    sweep_file.write_text(json.dumps(cfg.model_dump(mode="json")))  # JSON is YAML
+    assert main(["run", str(sweep_file), "--dry-run", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "22 variants (baseline included) x 1 task(s) = 22 records" in out
+    assert "layer evaluations per input: 41 shared, 76 naive (1.85x)" in out
+    assert not (tmp_path / "o").exists()
+    assert main(["run", str(sweep_file), "--out", str(tmp_path / "o"), "--quiet", "--no-plot"]) == 0
+    assert main(["show", str(tmp_path / "o")]) == 0
+    assert "skip-2-5" in capsys.readouterr().out
+    assert main(["run", str(tmp_path / "missing.yaml")]) == 2
+    assert "no such sweep file" in capsys.readouterr().err
