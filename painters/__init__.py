@@ -5,9 +5,11 @@
 >>> # with painters.apply(model, op): out = model(**inputs)
 """
 
+from painters import tasks
 from painters.apply import LayerStack, apply, layers, plan
 from painters.architectures import ARCHITECTURES, Architecture, register
 from painters.errors import PlanError, UnsupportedModelError
+from painters.evaluation import evaluate
 from painters.materialize import materialize
 from painters.ops import (
     OPS,
@@ -36,7 +38,7 @@ def supported_architectures() -> list[str]:
 
 __all__ = [
     "ARCHITECTURES", "OPS", "Architecture", "Group", "LayerStack", "Op", "Plan", "PlanError",
-    "UnsupportedModelError", "apply", "layers", "materialize", "middle_repeat", "op_from_dict", "order",
+    "UnsupportedModelError", "apply", "evaluate", "layers", "materialize", "middle_repeat", "op_from_dict", "order",
     "paper_span", "parallel", "plan", "register", "repeat", "resolve", "reverse", "shuffle", "skip",
-    "supported_architectures", "swap",
+    "supported_architectures", "swap", "tasks",
 ]

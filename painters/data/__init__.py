@@ -16,7 +16,13 @@ from painters.data.labels import (
     match_labels,
     resolve_label_names,
 )
-from painters.data.source import HubUnavailableError, hub_unavailable_reason, load_hub_dataset, local_path
+from painters.data.source import (
+    HubUnavailableError,
+    hub_unavailable_reason,
+    load_hub_dataset,
+    local_path,
+    open_source,
+)
 from painters.data.text import read_jsonl, read_lines, read_records, read_table
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "load_imagefolder",
     "load_mask",
     "local_path",
+    "open_source",
     "match_labels",
     "read_coco",
     "read_jsonl",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,13 +87,17 @@ def image_mask_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def find_mask_folder(folder: Path, exclude: Sequence[Path] = ()) -> Path:
-    """A subfolder whose name says it holds masks (mask, annotation, label, SegmentationClass)."""
-    keys = ("mask", "annotation", "segmentationclass", "label", "gt")
-    for candidate in sorted(p for p in folder.iterdir() if p.is_dir() and p not in exclude):
-        if any(key in candidate.name.lower() for key in keys):
-            return candidate
-    raise FileNotFoundError(f"no mask folder found in {folder}: pass masks=")
+def find_mask_folder(folder: Path, images: Path) -> Path:
+    """The subfolder of ``folder`` holding the most files named like the images in ``images``."""
+    stems = {p.stem for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    best, best_count = None, 0
+    for candidate in sorted(p for p in folder.iterdir() if p.is_dir() and p != images):
+        count = sum(p.stem in stems for p in candidate.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if count > best_count:
+            best, best_count = candidate, count
+    if best is None:
+        raise FileNotFoundError(f"no folder in {folder} holds masks named like the images in {images}: pass masks=")
+    return best
 
 
 def load_mask(mask: Any) -> np.ndarray:

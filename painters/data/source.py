@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 _TRUTHY = {"1", "true", "yes", "on"}
 _FILE_SUFFIXES = {".json", ".jsonl", ".tsv", ".csv", ".txt", ".lst", ".parquet", ".png", ".jpg", ".jpeg"}
@@ -50,37 +50,40 @@ def _hub_endpoint() -> str:
         return "https://huggingface.co"
 
 
-def _probe(host: str, port: int, timeout: float) -> str | None:
-    """Return None if a TCP connection opens within ``timeout`` seconds, else the reason it did not."""
+def _probe(url: str, timeout: float) -> str | None:
+    """Return None if ``url`` answers an HTTP HEAD (any status) within ``timeout`` s, else why not.
+
+    Goes through urllib, so HTTP(S)_PROXY settings apply as they do for the Hub client; runs in a
+    thread so that a slow DNS lookup is bounded too.
+    """
     result: list[str | None] = []
 
     def attempt() -> None:
         try:
-            with socket.create_connection((host, port), timeout=timeout):
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout):
                 result.append(None)
-        except OSError as error:
-            result.append(f"{type(error).__name__}: {error}")
+        except urllib.error.HTTPError:  # the server answered: reachable
+            result.append(None)
+        except (OSError, ValueError) as error:
+            result.append(f"{type(error).__name__}: {getattr(error, 'reason', error)}")
 
-    worker = threading.Thread(target=attempt, daemon=True)  # bounds DNS resolution time as well
+    worker = threading.Thread(target=attempt, daemon=True)
     worker.start()
     worker.join(timeout)
     if not result:
-        return f"no answer from {host}:{port} within {timeout:g} s"
+        return f"no answer within {timeout:g} s"
     return result[0]
 
 
 def hub_unavailable_reason(timeout: float = 3.0) -> str | None:
-    """Why the Hub cannot be used (offline flag set, or no connection), or None if it answers."""
+    """Why the Hub cannot be used (an offline flag is set, or it does not answer), or None if it answers."""
     for flag in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
         if os.environ.get(flag, "").strip().lower() in _TRUTHY:
             return f"{flag} is set"
     endpoint = _hub_endpoint()
     if endpoint in _reachable:
         return None
-    url = urlparse(endpoint)
-    host = url.hostname or endpoint
-    port = url.port or (80 if url.scheme == "http" else 443)
-    reason = _probe(host, port, timeout)
+    reason = _probe(endpoint, timeout)
     if reason is None:
         _reachable.add(endpoint)
         return None
@@ -99,3 +102,13 @@ def load_hub_dataset(repo_id: str, *, split: str, name: str | None = None, local
     import datasets
 
     return datasets.load_dataset(repo_id, name, split=split, **kwargs)
+
+
+def open_source(data: Any, *, split: str, name: str | None = None, local_hint: str = "") -> Any:
+    """A local ``Path``, or a ``datasets.Dataset``: ``data`` itself if it is one, else loaded from the Hub."""
+    if hasattr(data, "column_names") and hasattr(data, "features"):
+        return data
+    path = local_path(data)
+    if path is not None:
+        return path
+    return load_hub_dataset(data, split=split, name=name, local_hint=local_hint)

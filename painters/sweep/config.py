@@ -214,8 +214,12 @@ def parse_sweep(text: str, source: str = "<string>") -> SweepConfig:
         return SweepConfig.model_validate(data)
     except ValidationError as exc:
         lines = []
-        for err in exc.errors():
-            loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith(("function-", "literal["))))
+        errors = [(tuple(k for k in e["loc"] if not (isinstance(k, str) and (k[:1].isupper() or k.startswith(
+            ("function-", "literal[", "list[", "int", "str"))))), e) for e in exc.errors()]
+        deeper = {loc[:n] for loc, _ in errors for n in range(len(loc))}
+        for loc, err in errors:
+            if loc in deeper:  # a union's other branch failed deeper down: that error is the useful one
+                continue
             node = _node_at(root, loc)
             line = f", line {node.start_mark.line + 1}" if node is not None else ""
             value = err.get("input")

@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from painters.apply import layers, plan, session
-from painters.evaluate import summarise
+from painters.evaluation import summarise
 from painters.plan import Plan
 from painters.sweep.config import SweepConfig, TaskSpec
 from painters.sweep.generators import Variant, expand_ops

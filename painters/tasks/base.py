@@ -68,7 +68,10 @@ class BaseTask(ABC):
         self._prepared: dict[tuple[int, int], tuple[Any, list[Batch]]] = {}
 
     def prepare(self, processor: Any, batch_size: int) -> list[Batch]:
-        """Decode and preprocess every example once; later calls with the same processor reuse the result."""
+        """Decode and preprocess every example once; later calls with the same processor reuse the result.
+
+        The preprocessed inputs stay in memory (float32 pixels for images) until ``clear_cache()``.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         key = (id(processor), batch_size)

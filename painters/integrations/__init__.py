@@ -1,0 +1,1 @@
+"""Optional bridges to other tools; each imports its tool lazily and is never a hard dependency."""
