@@ -17,16 +17,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         from painters.apply import plan
 
-        model = runner.model()[0]
-        variants = runner.variants(runner.num_layers())
-        plans = [plan(model, *v.ops, stage=config.model.stage) for v in variants]
-        for v, p in zip(variants, plans):
-            print(f"{v.id:36} {p.describe()}")
-        tasks = len(config.tasks)
-        shared = layer_evaluations(plans[1:], True, runner.num_layers())
-        naive = layer_evaluations(plans[1:], False, runner.num_layers())
-        print(f"{len(variants)} variants (baseline included) x {tasks} task(s) = {len(variants) * tasks} records; "
-              f"layer evaluations per input: {shared} shared, {naive} naive ({naive / shared:.2f}x)")
+        for run in config.runs:
+            model = runner.model(run)[0]
+            num_layers = runner.num_layers(run)
+            variants = runner.variants(num_layers)
+            plans = [plan(model, *v.ops, stage=run.model.stage) for v in variants]
+            print(f"{run.model.display}: {num_layers} layers")
+            for v, p in zip(variants, plans):
+                print(f"  {v.id:36} {p.describe()}")
+            tasks = len(run.tasks)
+            shared = layer_evaluations(plans[1:], True, num_layers)
+            naive = layer_evaluations(plans[1:], False, num_layers)
+            print(f"{run.model.display}: {len(variants)} variants (baseline included) x {tasks} task(s) = "
+                  f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "
+                  f"({naive / shared:.2f}x)")
         return 0
     stats = runner.run()
     print(f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "

@@ -101,3 +101,15 @@ def test_layer_evaluation_counts_match_the_design_figures():
     plans = [resolve(12, v.ops) for v in expand_ops(sweep("  - skip: all\n").ops, 12, baseline=False)]
     assert layer_evaluations(plans, share=False, num_layers=12) == 584  # design.md section 4
     assert layer_evaluations(plans, share=True, num_layers=12) == 298
+
+
+def test_several_models_in_one_sweep():
+    cfg = parse_sweep("name: zoo\nmodels:\n  - model: {id: a/vit}\n    tasks: [{type: classification, data: x}]\n"
+                      "  - model: {id: b/llama}\n    tasks: [{type: perplexity, data: y}]\nops: [skip: all]\n")
+    assert [run.model.display for run in cfg.runs] == ["vit", "llama"]
+    with pytest.raises(SweepError, match="either 'model' and 'tasks', or 'models'"):
+        parse_sweep("name: z\nmodel: {id: m}\nmodels: [{model: {id: m}, tasks: [{type: classification}]}]\n"
+                    "ops: [skip: all]\n")
+    with pytest.raises(SweepError, match="task names must be unique"):
+        parse_sweep("name: z\nmodels:\n  - model: {id: a/m}\n    tasks: [{type: perplexity, data: t}]\n"
+                    "  - model: {id: b/m}\n    tasks: [{type: perplexity, data: t}]\nops: [skip: all]\n")

@@ -101,7 +101,7 @@ def test_cli_dry_run_and_show(files, tmp_path, capsys):
     sweep_file.write_text(json.dumps(cfg.model_dump(mode="json")))  # JSON is YAML
     assert main(["run", str(sweep_file), "--dry-run", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
-    assert "22 variants (baseline included) x 1 task(s) = 22 records" in out
+    assert "tiny-vit: 22 variants (baseline included) x 1 task(s) = 22 records" in out
     assert "layer evaluations per input: 41 shared, 76 naive (1.85x)" in out
     assert not (tmp_path / "o").exists()
     assert main(["run", str(sweep_file), "--out", str(tmp_path / "o"), "--quiet", "--no-plot"]) == 0
@@ -109,3 +109,18 @@ def test_cli_dry_run_and_show(files, tmp_path, capsys):
     assert "skip-2-5" in capsys.readouterr().out
     assert main(["run", str(tmp_path / "missing.yaml")]) == 2
     assert "no such sweep file" in capsys.readouterr().err
+
+
+def test_a_sweep_over_two_models(files, tmp_path):
+    cfg = parse_sweep(
+        f"name: two\nmodels:\n"
+        f"  - model: {{id: {files['vit']}}}\n    tasks: [{{type: classification, data: {files['images']}, "
+        f"split: test}}]\n"
+        f"  - model: {{id: {files['llama']}}}\n    tasks: [{{type: perplexity, data: {files['text']}, "
+        f"options: {{max_length: 32}}}}]\n"
+        f"ops: [reverse: {{paper_n: all}}]\n")
+    stats = SweepRunner(cfg, tmp_path, progress=False).run()
+    frame = table(tmp_path)
+    assert stats.written == 2 * 4 and sorted(frame.model.unique()) == ["tiny-llama", "tiny-vit"]
+    assert set(frame[frame.model == "tiny-llama"].metric) == {"perplexity"}
+    assert len(list((tmp_path / "similarity").glob("*.npy"))) == 2

@@ -131,13 +131,21 @@ class RunnerSpec(_Strict):
     seed: int = 0
 
 
+class ModelRun(_Strict):
+    """One model and the tasks it is scored on (a sweep may hold several, under ``models:``)."""
+
+    model: ModelSpec
+    tasks: list[TaskSpec] = Field(min_length=1)
+
+
 class SweepConfig(_Strict):
-    """A whole sweep file."""
+    """A whole sweep file: ``model`` + ``tasks``, or ``models`` (a list of ``{model, tasks}``), and the ops."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str | None = None
-    model: ModelSpec
-    tasks: list[TaskSpec] = Field(min_length=1)
+    model: ModelSpec | None = None
+    tasks: list[TaskSpec] | None = Field(default=None, min_length=1)
+    models: list[ModelRun] | None = Field(default=None, min_length=1)
     ops: list[OpSpec] = Field(min_length=1)
     baseline: bool = True
     runner: RunnerSpec = Field(default_factory=RunnerSpec)
@@ -164,6 +172,26 @@ class SweepConfig(_Strict):
                 item = {"op": name, **params}
             out.append(item)
         return out
+
+    @model_validator(mode="after")
+    def _models(self) -> SweepConfig:
+        single = self.model is not None or self.tasks is not None
+        if single == (self.models is not None) or (single and (self.model is None or self.tasks is None)):
+            raise ValueError("give either 'model' and 'tasks', or 'models' (a list of {model, tasks}), not both")
+        names = [run.model.display for run in self.runs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"model display names must be unique, got {names}; set model.name")
+        tasks = [task.display for run in self.runs for task in run.tasks]
+        if len(set(tasks)) != len(tasks):
+            raise ValueError(f"task names must be unique across the sweep, got {tasks}; set tasks[i].name")
+        return self
+
+    @property
+    def runs(self) -> list[ModelRun]:
+        """Every (model, tasks) pair of the sweep."""
+        if self.models is not None:
+            return list(self.models)
+        return [ModelRun(model=self.model, tasks=self.tasks)]  # type: ignore[arg-type]
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the records (not the display-only fields)."""

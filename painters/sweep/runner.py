@@ -22,10 +22,10 @@ from tqdm.auto import tqdm
 from painters.apply import layers, plan, session
 from painters.evaluation import summarise
 from painters.plan import Plan
-from painters.sweep.config import SweepConfig, TaskSpec
+from painters.sweep.config import ModelRun, SweepConfig, TaskSpec
 from painters.sweep.generators import Variant, expand_ops
 from painters.sweep.similarity import SimilarityAccumulator
-from painters.sweep.store import ResultStore
+from painters.sweep.store import SCHEMA_VERSION, ResultStore
 from painters.tasks.base import Batch, Task
 
 
@@ -68,68 +68,78 @@ class SweepRunner:
         self.progress = progress
         self.share = config.runner.share if share is None else share
         self.on_record = on_record
-        self._model, self._processor = model, processor
+        self._loaded: dict[str, tuple[nn.Module, Any]] = {}
+        if model is not None:  # a model already in memory (notebooks, benchmarks): for a single-model sweep
+            self._loaded[config.runs[0].model.display] = (model, processor)
 
     # -- planning ----------------------------------------------------------------------------------------------
-    def model(self) -> tuple[nn.Module, Any]:
-        if self._model is None:
+    def model(self, run: ModelRun | None = None) -> tuple[nn.Module, Any]:
+        """The (model, processor) of ``run`` (default: the first), loaded once."""
+        spec = (run or self.config.runs[0]).model
+        if spec.display not in self._loaded:
             from painters.sweep.loading import load_model
 
-            self._model, self._processor = load_model(self.config.model)
-        return self._model, self._processor
+            self._loaded.clear()  # one model in memory at a time
+            self._loaded[spec.display] = load_model(spec)
+        return self._loaded[spec.display]
 
-    def num_layers(self) -> int:
-        return len(layers(self.model()[0], self.config.model.stage).layers)
+    def num_layers(self, run: ModelRun | None = None) -> int:
+        run = run or self.config.runs[0]
+        return len(layers(self.model(run)[0], run.model.stage).layers)
 
     def variants(self, num_layers: int) -> list[Variant]:
         return expand_ops(self.config.ops, num_layers, baseline=True)
 
     # -- running -----------------------------------------------------------------------------------------------
     def run(self) -> Stats:
-        """Score every (variant, task) not yet in the store; returns what was done."""
-        from painters.tasks.registry import load
-
+        """Score every (model, variant, task) not yet in the store; returns what was done."""
         start = time.perf_counter()
-        model, processor = self.model()
-        stage = self.config.model.stage
-        variants = self.variants(self.num_layers())
-        plans = {v.id: plan(model, *v.ops, stage=stage) for v in variants}  # validates before any work
         stats = Stats()
         with ResultStore(self.out).open(self.config.fingerprint(), self.source, force=self.force) as store:
-            for spec in self.config.tasks:
-                task_name = spec.display
-                pending = [v for v in variants if not store.has(v.id, task_name)]
-                stats.skipped += len(variants) - len(pending)
-                if not pending:
-                    continue
-                task = load(spec.type, data=spec.data, split=spec.split, limit=spec.limit, **spec.options)
-                batches = task.prepare(processor, spec.batch_size)
-                self._run_task(model, spec, task, batches, order_variants(pending, plans), plans, store, stats)
-                stats.tasks.append(task_name)
+            for run in self.config.runs:
+                self._run_model(run, store, stats)
             store.consolidate()
         stats.seconds = time.perf_counter() - start
         return stats
 
-    def _run_task(self, model: nn.Module, spec: TaskSpec, task: Task, batches: list[Batch], pending: list[Variant],
-                  plans: dict[str, Plan], store: ResultStore, stats: Stats) -> None:
-        task_name = spec.display
-        baseline = store.read("baseline", task_name)
+    def _run_model(self, run: ModelRun, store: ResultStore, stats: Stats) -> None:
+        from painters.tasks.registry import load
+
+        name = run.model.display
+        model, processor = self.model(run)
+        variants = self.variants(self.num_layers(run))
+        plans = {v.id: plan(model, *v.ops, stage=run.model.stage) for v in variants}  # validates before any work
+        for spec in run.tasks:
+            pending = [v for v in variants if not store.has(name, v.id, spec.display)]
+            stats.skipped += len(variants) - len(pending)
+            if not pending:
+                continue
+            task = load(spec.type, data=spec.data, split=spec.split, limit=spec.limit, **spec.options)
+            batches = task.prepare(processor, spec.batch_size)
+            self._run_task(model, run, spec, task, batches, order_variants(pending, plans), plans, store, stats)
+            stats.tasks.append(spec.display)
+
+    def _run_task(self, model: nn.Module, run: ModelRun, spec: TaskSpec, task: Task, batches: list[Batch],
+                  pending: list[Variant], plans: dict[str, Plan], store: ResultStore, stats: Stats) -> None:
+        name = run.model.display
+        baseline = store.read(name, "baseline", spec.display)
         chunk = self.config.runner.chunk
-        bar = tqdm(total=len(pending), desc=f"{task_name}", unit="variant", disable=not self.progress)
+        bar = tqdm(total=len(pending), desc=f"{name} / {spec.display}", unit="variant", disable=not self.progress)
         for first in range(0, len(pending), chunk):
             group = [v for v in pending[first:first + chunk] if v.id != "baseline"]
             need_baseline = baseline is None
-            metrics, similarity, seconds = self._score_chunk(model, task, batches, group, plans, need_baseline, stats)
+            metrics, similarity, seconds = self._score_chunk(model, run, task, batches, group, plans, need_baseline,
+                                                             stats)
             if need_baseline:
-                base_metrics = metrics.pop("baseline")
-                baseline = self._record(Variant(()), plans["baseline"], task, spec, base_metrics, None,
-                                        seconds.pop("baseline"), stats)
+                baseline = self._record(run, Variant(()), plans["baseline"], task, spec, metrics.pop("baseline"),
+                                        None, seconds.pop("baseline"), stats)
                 store.write(baseline)
-                store.save_similarity(task_name, similarity.compute().numpy())
+                if similarity.count:
+                    store.save_similarity(spec.display, similarity.compute().numpy())
                 bar.update(1)
             reference = {k[2:]: v for k, v in baseline.items() if k.startswith("m_")}
             for v in group:
-                record = self._record(v, plans[v.id], task, spec, metrics[v.id], reference, seconds[v.id], stats)
+                record = self._record(run, v, plans[v.id], task, spec, metrics[v.id], reference, seconds[v.id], stats)
                 store.write(record)
                 if self.on_record:
                     self.on_record(record)
@@ -137,9 +147,9 @@ class SweepRunner:
             store.consolidate()
         bar.close()
 
-    def _score_chunk(self, model: nn.Module, task: Task, batches: list[Batch], group: list[Variant],
+    def _score_chunk(self, model: nn.Module, run: ModelRun, task: Task, batches: list[Batch], group: list[Variant],
                      plans: dict[str, Plan], need_baseline: bool, stats: Stats):
-        stage = self.config.model.stage
+        stage = run.model.stage
         accs = {v.id: task.new_accumulator() for v in group}
         base_acc = task.new_accumulator() if need_baseline else None
         similarity = SimilarityAccumulator()
@@ -158,7 +168,7 @@ class SweepRunner:
                 stats.layer_evaluations += num_layers * runner.forwards
                 if base_acc is not None:
                     base_acc.update(batch, outputs)
-                    if states:
+                    if states and runner.forwards == 1:
                         similarity.update(states, batch.inputs.get("attention_mask"))
                 seconds["baseline"] += time.perf_counter() - t
                 for v in group:
@@ -176,7 +186,7 @@ class SweepRunner:
             metrics["baseline"] = base_acc.compute()
         return metrics, similarity, seconds
 
-    def _record(self, variant: Variant, p: Plan, task: Task, spec: TaskSpec, metrics: dict[str, Any],
+    def _record(self, run: ModelRun, variant: Variant, p: Plan, task: Task, spec: TaskSpec, metrics: dict[str, Any],
                 reference: dict[str, Any] | None, seconds: float, stats: Stats) -> dict[str, Any]:
         summary = summarise(task, metrics, reference if reference is not None else metrics)
         primary = task.primary_metric
@@ -188,7 +198,7 @@ class SweepRunner:
         if status != "ok":
             stats.failed += 1
         return {
-            "sweep": self.config.name, "model": self.config.model.display, "task": spec.display,
+            "sweep": self.config.name, "model": run.model.display, "task": spec.display,
             "task_type": spec.type, "variant": variant.id, "op": variant.op_name, "params": variant.params(),
             "start": start, "end": end, "i": d.get("i"), "j": d.get("j"),
             "n_affected": (end - start) if start is not None else 0,
@@ -196,6 +206,6 @@ class SweepRunner:
             "paper_n": variant.paper_n, "num_layers": p.num_layers, "steps": p.describe(),
             "metric": primary, "score": metrics.get(primary), "baseline": summary.get(f"baseline_{primary}"),
             "chance": summary.get(f"chance_{primary}"), "normalised": summary.get(f"normalised_{primary}"),
-            "status": status, "seconds": seconds,
+            "status": status, "seconds": seconds, "schema": SCHEMA_VERSION,
             **{f"m_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))},
         }

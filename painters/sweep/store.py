@@ -102,18 +102,18 @@ class ResultStore:
         self.close()
 
     # -- records -----------------------------------------------------------------------------------------------
-    def record_path(self, variant: str, task: str) -> Path:
-        return self.records_dir / f"{safe_name(variant)}__{safe_name(task)}.json"
+    def record_path(self, model: str, variant: str, task: str) -> Path:
+        return self.records_dir / f"{safe_name(model)}__{safe_name(variant)}__{safe_name(task)}.json"
 
-    def has(self, variant: str, task: str) -> bool:
-        return self.record_path(variant, task).exists()
+    def has(self, model: str, variant: str, task: str) -> bool:
+        return self.record_path(model, variant, task).exists()
 
     def write(self, record: dict[str, Any]) -> None:
-        atomic_write(self.record_path(record["variant"], record["task"]),
+        atomic_write(self.record_path(record["model"], record["variant"], record["task"]),
                      json.dumps(record, sort_keys=True, default=float).encode())
 
-    def read(self, variant: str, task: str) -> dict[str, Any] | None:
-        path = self.record_path(variant, task)
+    def read(self, model: str, variant: str, task: str) -> dict[str, Any] | None:
+        path = self.record_path(model, variant, task)
         return json.loads(path.read_text()) if path.exists() else None
 
     def keys(self) -> list[str]:
