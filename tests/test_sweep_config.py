@@ -111,5 +111,5 @@ def test_several_models_in_one_sweep():
         parse_sweep("name: z\nmodel: {id: m}\nmodels: [{model: {id: m}, tasks: [{type: classification}]}]\n"
                     "ops: [skip: all]\n")
     with pytest.raises(SweepError, match="task names must be unique"):
-        parse_sweep("name: z\nmodels:\n  - model: {id: a/m}\n    tasks: [{type: perplexity, data: t}]\n"
+        parse_sweep("name: z\nmodels:\n  - model: {id: a/m1}\n    tasks: [{type: perplexity, data: t}]\n"
                     "  - model: {id: b/m}\n    tasks: [{type: perplexity, data: t}]\nops: [skip: all]\n")
