@@ -54,6 +54,7 @@ class PlanRunner:
         self.mid: torch.Tensor | None = None
         self.resume: tuple[int, list[torch.Tensor]] | None = None
         self.forwards = 0
+        self.nonfinite = False  # set when a forward's final layer output held inf or NaN
         self.captured: list[torch.Tensor] | None = None
         self._begin_state()
 
@@ -149,6 +150,8 @@ class StepCall:
                 runner.captured.append(h_in)
             runner.captured.append(out)
         runner.record(self.k, h_in, out)
+        if self.k == runner.last_step and isinstance(out, torch.Tensor) and out.is_floating_point():
+            runner.nonfinite = runner.nonfinite or not bool(torch.isfinite(out).all())
         return out
 
     def __getattr__(self, name: str) -> Any:

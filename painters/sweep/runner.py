@@ -24,6 +24,7 @@ from painters.evaluation import summarise
 from painters.plan import Plan
 from painters.sweep.config import ModelRun, SweepConfig, TaskSpec
 from painters.sweep.generators import Variant, expand_ops
+from painters.sweep.guard import has_nonfinite, is_oom, split_batch
 from painters.sweep.similarity import SimilarityAccumulator
 from painters.sweep.store import SCHEMA_VERSION, ResultStore
 from painters.tasks.base import Batch, Task
@@ -36,6 +37,7 @@ class Stats:
     written: int = 0
     skipped: int = 0
     failed: int = 0
+    oom_retries: int = 0
     layer_evaluations: int = 0
     seconds: float = 0.0
     tasks: list[str] = field(default_factory=list)
@@ -149,42 +151,90 @@ class SweepRunner:
 
     def _score_chunk(self, model: nn.Module, run: ModelRun, task: Task, batches: list[Batch], group: list[Variant],
                      plans: dict[str, Plan], need_baseline: bool, stats: Stats):
-        stage = run.model.stage
         accs = {v.id: task.new_accumulator() for v in group}
         base_acc = task.new_accumulator() if need_baseline else None
         similarity = SimilarityAccumulator()
-        seconds = {v.id: 0.0 for v in group}
-        seconds["baseline"] = 0.0
-        share = self.share
-        num_layers = plans["baseline"].num_layers
+        self._seconds = {v.id: 0.0 for v in group} | {"baseline": 0.0}
+        self._failed: dict[str, str] = {}
+        self._nonfinite: set[str] = set()
         with torch.no_grad():
             for batch in batches:
-                t = time.perf_counter()
-                with session(model, stage=stage, capture=True) as runner:
-                    outputs = task.run(model, batch)
-                states = list(runner.captured or [])
-                if runner.forwards != 1 or len(states) != num_layers + 1:
-                    share = False  # the task runs several forwards per batch: recorded states would be ambiguous
-                stats.layer_evaluations += num_layers * runner.forwards
-                if base_acc is not None:
-                    base_acc.update(batch, outputs)
-                    if states and runner.forwards == 1:
-                        similarity.update(states, batch.inputs.get("attention_mask"))
-                seconds["baseline"] += time.perf_counter() - t
-                for v in group:
-                    t = time.perf_counter()
-                    p = plans[v.id]
-                    k = p.shared_prefix if share else 0
-                    with session(model, *v.ops, stage=stage, resume=(k, states) if k else None) as runner:
-                        outputs = task.run(model, batch)
-                    accs[v.id].update(batch, outputs)
-                    stats.layer_evaluations += (p.num_calls - k) * runner.forwards
-                    seconds[v.id] += time.perf_counter() - t
-                del states
-        metrics = {v: acc.compute() for v, acc in accs.items()}
+                for part, results in self._guarded(model, run, task, batch, group, plans, stats):
+                    base_out, states, outputs = results
+                    if base_acc is not None:
+                        base_acc.update(part, base_out)
+                        if states:
+                            similarity.update(states, part.inputs.get("attention_mask"))
+                    for vid, out in outputs.items():
+                        accs[vid].update(part, out)
+        metrics: dict[str, Any] = {}
+        for v in group:
+            if v.id in self._failed:
+                metrics[v.id] = {"error": self._failed[v.id]}
+                continue
+            try:
+                metrics[v.id] = accs[v.id].compute()
+            except Exception as exc:  # noqa: BLE001 - a variant that breaks scoring is recorded, not fatal
+                metrics[v.id] = {"error": f"{type(exc).__name__}: {exc}"}
+            if v.id in self._nonfinite:
+                metrics[v.id]["nonfinite"] = True
         if base_acc is not None:
             metrics["baseline"] = base_acc.compute()
-        return metrics, similarity, seconds
+        return metrics, similarity, self._seconds
+
+    def _guarded(self, model: nn.Module, run: ModelRun, task: Task, batch: Batch, group: list[Variant],
+                 plans: dict[str, Plan], stats: Stats) -> list[tuple[Batch, tuple]]:
+        """Run one batch (baseline pass + every variant); on out-of-memory, halve it and retry each half.
+        Accumulators are updated by the caller only once the whole batch succeeded."""
+        try:
+            return [(batch, self._one_batch(model, run, task, batch, group, plans, stats))]
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            halves = split_batch(batch)
+            if halves is None:
+                raise RuntimeError(f"out of memory on a batch that cannot be split further ({exc}); lower the "
+                                   f"task's batch_size") from exc
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            stats.oom_retries += 1
+            return [r for half in halves for r in self._guarded(model, run, task, half, group, plans, stats)]
+
+    def _one_batch(self, model: nn.Module, run: ModelRun, task: Task, batch: Batch, group: list[Variant],
+                   plans: dict[str, Plan], stats: Stats) -> tuple:
+        stage = run.model.stage
+        num_layers = plans["baseline"].num_layers
+        t = time.perf_counter()
+        with session(model, stage=stage, capture=True) as runner:
+            base_out = task.run(model, batch)
+        states = list(runner.captured or [])
+        single = runner.forwards == 1 and len(states) == num_layers + 1
+        share = self.share and single
+        # (a task running several forwards per batch makes the recorded states ambiguous: no sharing then)
+        stats.layer_evaluations += num_layers * runner.forwards
+        self._seconds["baseline"] += time.perf_counter() - t
+        outputs = {}
+        for v in group:
+            if v.id in self._failed:
+                continue
+            t = time.perf_counter()
+            p = plans[v.id]
+            k = p.shared_prefix if share else 0
+            try:
+                with session(model, *v.ops, stage=stage, resume=(k, states) if k else None) as runner:
+                    out = task.run(model, batch)
+            except Exception as exc:
+                if is_oom(exc):
+                    raise
+                self._failed[v.id] = f"{type(exc).__name__}: {exc}"  # recorded as an error; the sweep goes on
+                continue
+            finally:
+                self._seconds[v.id] += time.perf_counter() - t
+            if runner.nonfinite or has_nonfinite(out):
+                self._nonfinite.add(v.id)
+            outputs[v.id] = out
+            stats.layer_evaluations += (p.num_calls - k) * runner.forwards
+        return base_out, (states if single else []), outputs
 
     def _record(self, run: ModelRun, variant: Variant, p: Plan, task: Task, spec: TaskSpec, metrics: dict[str, Any],
                 reference: dict[str, Any] | None, seconds: float, stats: Stats) -> dict[str, Any]:
@@ -193,7 +243,9 @@ class SweepRunner:
         op = variant.ops[0] if len(variant.ops) == 1 else None
         d = op.to_dict() if op is not None else {}
         start, end = (op.span(p.num_layers) if op is not None else (None, None))
-        status = "ok" if _finite(metrics) else "nonfinite"
+        error = metrics.pop("error", None)
+        flagged = metrics.pop("nonfinite", False)
+        status = "error" if error else ("nonfinite" if flagged or not _finite(metrics) else "ok")
         stats.written += 1
         if status != "ok":
             stats.failed += 1
@@ -206,6 +258,7 @@ class SweepRunner:
             "paper_n": variant.paper_n, "num_layers": p.num_layers, "steps": p.describe(),
             "metric": primary, "score": metrics.get(primary), "baseline": summary.get(f"baseline_{primary}"),
             "chance": summary.get(f"chance_{primary}"), "normalised": summary.get(f"normalised_{primary}"),
-            "status": status, "seconds": seconds, "schema": SCHEMA_VERSION,
+            "status": status, "error": error, "seconds": seconds, "schema": SCHEMA_VERSION,
+            "fingerprint": self.config.fingerprint(),
             **{f"m_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))},
         }

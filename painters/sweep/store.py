@@ -69,9 +69,30 @@ class ResultStore:
             if not same:
                 for path in self.records_dir.glob("*.json"):
                     path.unlink()
+        self._check_records(fingerprint, force)
         meta = {"fingerprint": fingerprint, "schema": SCHEMA_VERSION, "source": source}
         atomic_write(meta_path, json.dumps(meta, indent=2).encode())
         return self
+
+    def _check_records(self, fingerprint: str, force: bool) -> None:
+        """Every record must come from this sweep and this schema: a foreign or unreadable one is never mixed in."""
+        foreign = []
+        for path in sorted(self.records_dir.glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+                ok = record.get("fingerprint") == fingerprint and record.get("schema") == SCHEMA_VERSION
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+                ok = False
+            if not ok:
+                foreign.append(path)
+        if foreign and not force:
+            self.close()
+            names = ", ".join(p.name for p in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+            raise StoreError(f"{self.records_dir}: {len(foreign)} record(s) do not belong to this sweep (another sweep "
+                             f"file, an older schema than {SCHEMA_VERSION}, or unreadable): {names}. Move them away, "
+                             f"or rerun with --force to discard them.")
+        for path in foreign:
+            path.unlink()
 
     def _lock(self) -> None:
         self._lock_file = open(self.root / ".lock", "a+")

@@ -1,0 +1,173 @@
+"""Reliability: kill -9 at random moments, concurrent runs, foreign records, blow-ups, out-of-memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import painters
+from painters.sweep.config import parse_sweep
+from painters.sweep.guard import has_nonfinite, split_batch
+from painters.sweep.runner import SweepRunner
+from painters.sweep.store import ResultStore, StoreError
+from painters.tasks.base import Batch
+from tests import sweep_fixtures as F
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rel")
+    return {"vit": F.save_vit(root, layers=6), "images": F.save_imagefolder(root, per_class=4), "root": root}
+
+
+def sweep_yaml(files, ops="[skip: all, swap: {pairs: adjacent}]") -> str:
+    return (f"name: rel\nmodel: {{id: {files['vit']}}}\ntasks: [{{type: classification, data: {files['images']}, "
+            f"split: test, batch_size: 4}}]\nops: {ops}\nrunner: {{chunk: 2}}\n")
+
+
+def cli(args, **kw):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen([sys.executable, "-m", "painters.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def records(folder: Path) -> dict[str, float]:
+    out = {}
+    for path in (folder / "records").glob("*.json"):
+        record = json.loads(path.read_text())  # a truncated file would fail here
+        out[record["variant"]] = record["score"]
+    return out
+
+
+def test_kill_9_at_random_moments_then_rerun_gives_exactly_the_uninterrupted_records(files, tmp_path):
+    sweep = tmp_path / "s.yaml"  # enough images that scoring takes seconds, so kills land mid-sweep
+    sweep.write_text(sweep_yaml({**files, "images": F.save_imagefolder(tmp_path, per_class=24)}))
+    clean = tmp_path / "clean"
+    SweepRunner(parse_sweep(sweep.read_text()), clean, progress=False).run()
+    expected = records(clean)
+    assert len(expected) == 1 + 21 + 5
+    out, rng, kills, seen = tmp_path / "killed", random.Random(0), 0, []
+    for attempt in range(5):
+        proc = cli(["run", str(sweep), "--out", str(out), "--quiet", "--no-plot"])
+        if attempt == 0:
+            time.sleep(rng.uniform(0.5, 2.0))  # during start-up, before any record
+        else:  # after a random number of new records, plus a random delay: mid-chunk, mid-write
+            target = min(len(expected) - 1, len(records(out)) + rng.randint(1, 6))
+            while proc.poll() is None and len(list((out / "records").glob("*.json"))) < target:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.1))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        seen.append(len(records(out)))
+    assert kills >= 4 and sum(n < len(expected) for n in seen) >= 3, seen  # killed mid-sweep, repeatedly
+    final = cli(["run", str(sweep), "--out", str(out), "--quiet", "--no-plot"])
+    stdout, stderr = final.communicate(timeout=300)
+    assert final.returncode == 0, stderr
+    got = records(out)
+    assert got == expected  # same variants, no loss, no duplicate, same scores
+    assert len(list((out / "records").glob("*.json"))) == len(expected)
+    assert sorted(pd.read_parquet(out / "results.parquet").variant) == sorted(expected)
+
+
+def test_two_concurrent_runs_on_one_folder(files, tmp_path):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(sweep_yaml(files, "[skip: all]"))
+    first = cli(["run", str(sweep), "--out", str(tmp_path / "o"), "--quiet", "--no-plot"])
+    lock = tmp_path / "o" / ".lock"
+    deadline = time.time() + 60
+    while time.time() < deadline and not (lock.exists() and lock.read_text().startswith("pid")):
+        time.sleep(0.2)
+    second = cli(["run", str(sweep), "--out", str(tmp_path / "o"), "--quiet", "--no-plot"])
+    _, err = second.communicate(timeout=120)
+    first.communicate(timeout=300)
+    assert second.returncode == 2 and f"in use by a running sweep (pid {first.pid})" in err
+    assert first.returncode == 0 and len(records(tmp_path / "o")) == 22
+
+
+def test_foreign_and_old_schema_records_are_detected_not_mixed_in(files, tmp_path):
+    cfg = parse_sweep(sweep_yaml(files, "[skip: [1, 2]]"))
+    SweepRunner(cfg, tmp_path, progress=False).run()
+    path = next((tmp_path / "records").glob("*skip-1-2*"))
+    old = json.loads(path.read_text())
+    old["schema"] = 0
+    (tmp_path / "records" / "tiny-vit__skip-3-4__x.json").write_text(json.dumps(old))
+    with pytest.raises(StoreError, match=r"1 record\(s\) do not belong to this sweep.*skip-3-4.*--force"):
+        SweepRunner(cfg, tmp_path, progress=False).run()
+    (tmp_path / "records" / "tiny-vit__skip-3-4__x.json").write_text('{"truncat')
+    with pytest.raises(StoreError, match="unreadable"):
+        ResultStore(tmp_path).open(cfg.fingerprint(), "s.yaml")
+    SweepRunner(cfg, tmp_path, progress=False, force=True).run()
+    assert len(records(tmp_path)) == 2
+
+
+def test_nonfinite_variant_is_recorded_and_the_sweep_goes_on(files, tmp_path):
+    cfg = parse_sweep(sweep_yaml(files, "[repeat: {start: 2, end: 3, times: 40}, skip: [1, 2]]"))
+    runner = SweepRunner(cfg, tmp_path, progress=False)
+    model, _ = runner.model()
+    # layer 2 multiplies its output by 1e4: harmless once (the final layer norm rescales), inf when run 40 times
+    model.vit.layers[2].register_forward_hook(lambda module, args, output: output * 1e4)
+    stats = runner.run()
+    frame = pd.read_parquet(tmp_path / "results.parquet").set_index("variant")
+    assert frame.loc["repeat-2-3-x40", "status"] == "nonfinite"
+    assert frame.loc["skip-1-2", "status"] == "ok" and frame.loc["baseline", "status"] == "ok"
+    assert stats.written == 3 and stats.failed == 1
+
+
+def test_a_variant_that_raises_is_recorded_as_an_error(files, tmp_path, monkeypatch):
+    cfg = parse_sweep(sweep_yaml(files, "[skip: [1, 2], skip: [3, 4]]"))
+    real = painters.executor.PlanRunner.run_step
+
+    def flaky(self, k, step, args, kwargs):
+        if self.plan.steps[:3] == (0, 2, 3):  # only skip(1, 2) breaks
+            raise RuntimeError("simulated kernel failure")
+        return real(self, k, step, args, kwargs)
+
+    monkeypatch.setattr(painters.executor.PlanRunner, "run_step", flaky)
+    SweepRunner(cfg, tmp_path, progress=False, share=False).run()
+    frame = pd.read_parquet(tmp_path / "results.parquet").set_index("variant")
+    assert frame.loc["skip-1-2", "status"] == "error" and "simulated kernel failure" in frame.loc["skip-1-2", "error"]
+    assert frame.loc["skip-3-4", "status"] == "ok"
+
+
+def test_out_of_memory_halves_the_batch_and_retries(files, tmp_path, monkeypatch):
+    cfg = parse_sweep(sweep_yaml(files, "[skip: all]"))
+    reference = SweepRunner(cfg, tmp_path / "ref", progress=False).run()
+    runner = SweepRunner(cfg, tmp_path / "oom", progress=False)
+    model, _ = runner.model()
+    real_forward = type(model).forward
+
+    def forward(self, pixel_values=None, **kw):
+        if pixel_values is not None and pixel_values.shape[0] > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_forward(self, pixel_values=pixel_values, **kw)
+
+    monkeypatch.setattr(type(model), "forward", forward)
+    stats = runner.run()
+    assert stats.oom_retries > 0 and stats.failed == 0
+    a = pd.read_parquet(tmp_path / "ref" / "results.parquet").sort_values("variant")
+    b = pd.read_parquet(tmp_path / "oom" / "results.parquet").sort_values("variant")
+    assert np.array_equal(a.score.to_numpy(), b.score.to_numpy()) and reference.written == stats.written
+
+
+def test_split_batch_and_nonfinite_helpers():
+    batch = Batch(inputs={"pixel_values": torch.zeros(4, 3, 2, 2)}, meta={"labels": torch.arange(4), "p": object()})
+    halves = split_batch(batch)
+    assert [len(h) for h in halves] == [2, 2] and halves[1].meta["labels"].tolist() == [2, 3]
+    assert split_batch(Batch(inputs={"x": torch.zeros(1, 2)})) is None
+    assert split_batch(Batch(inputs={"x": torch.zeros(4, 2)}, meta={"index": [0, 1]})) is None
+    assert has_nonfinite({"a": [torch.tensor([1.0, float("nan")])]}) and not has_nonfinite((torch.ones(2), 3))
