@@ -85,8 +85,9 @@ def test_kill_9_at_random_moments_then_rerun_gives_exactly_the_uninterrupted_rec
 
 
 def test_two_concurrent_runs_on_one_folder(files, tmp_path):
-    sweep = tmp_path / "s.yaml"
-    sweep.write_text(sweep_yaml(files, "[skip: all]"))
+    sweep = tmp_path / "s.yaml"  # a sweep long enough (~10 s) to still hold the folder when the second starts
+    images = F.save_imagefolder(tmp_path, per_class=40)
+    sweep.write_text(sweep_yaml({**files, "images": images}, "[skip: all, swap: all, reverse: all]"))
     first = cli(["run", str(sweep), "--out", str(tmp_path / "o"), "--quiet", "--no-plot"])
     lock = tmp_path / "o" / ".lock"
     deadline = time.time() + 60
@@ -96,7 +97,7 @@ def test_two_concurrent_runs_on_one_folder(files, tmp_path):
     _, err = second.communicate(timeout=120)
     first.communicate(timeout=300)
     assert second.returncode == 2 and f"in use by a running sweep (pid {first.pid})" in err
-    assert first.returncode == 0 and len(records(tmp_path / "o")) == 22
+    assert first.returncode == 0 and len(records(tmp_path / "o")) == 1 + 21 + 15 + 21
 
 
 def test_foreign_and_old_schema_records_are_detected_not_mixed_in(files, tmp_path):

@@ -1,0 +1,169 @@
+"""Scoring a chunk of variants on one task, sharing work: used by the local runner and by Ray workers alike.
+
+For each batch one unmodified pass records the state at every layer boundary (it doubles as the baseline and
+feeds the layer-similarity matrix); each variant then resumes from the state entering its first changed layer.
+Out-of-memory halves the batch and retries; a variant that raises is recorded as an error; inf/NaN outputs are
+flagged. Accumulators are only updated once a whole batch has succeeded.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from painters.apply import session
+from painters.evaluation import summarise
+from painters.plan import Plan
+from painters.sweep.generators import Variant
+from painters.sweep.guard import has_nonfinite, is_oom, split_batch
+from painters.sweep.similarity import SimilarityAccumulator
+from painters.sweep.store import SCHEMA_VERSION
+from painters.tasks.base import Batch, Task
+
+
+@dataclass
+class ChunkResult:
+    """What scoring a chunk produced: raw metrics per variant id ("baseline" included when asked for)."""
+
+    metrics: dict[str, dict[str, Any]]
+    seconds: dict[str, float]
+    similarity: np.ndarray | None = None
+    layer_evaluations: int = 0
+    oom_retries: int = 0
+
+
+@dataclass
+class ChunkScorer:
+    """Scores ``group`` (variants with their plans) and optionally the baseline on prepared ``batches``."""
+
+    model: nn.Module
+    task: Task
+    group: list[Variant]
+    plans: dict[str, Plan]
+    stage: int | None = None
+    share: bool = True
+    need_baseline: bool = True
+    _failed: dict[str, str] = field(default_factory=dict)
+    _nonfinite: set[str] = field(default_factory=set)
+
+    def score(self, batches: list[Batch]) -> ChunkResult:
+        accs = {v.id: self.task.new_accumulator() for v in self.group}
+        base_acc = self.task.new_accumulator() if self.need_baseline else None
+        similarity = SimilarityAccumulator()
+        self.result = ChunkResult({}, {v.id: 0.0 for v in self.group} | {"baseline": 0.0})
+        with torch.no_grad():
+            for batch in batches:
+                for part, (base_out, states, outputs) in self._guarded(batch):
+                    if base_acc is not None:
+                        base_acc.update(part, base_out)
+                        if states:
+                            similarity.update(states, part.inputs.get("attention_mask"))
+                    for vid, out in outputs.items():
+                        accs[vid].update(part, out)
+        for v in self.group:
+            self.result.metrics[v.id] = self._compute(v.id, accs[v.id])
+        if base_acc is not None:
+            self.result.metrics["baseline"] = base_acc.compute()
+            self.result.similarity = similarity.compute().numpy() if similarity.count else None
+        return self.result
+
+    def _compute(self, vid: str, acc: Any) -> dict[str, Any]:
+        if vid in self._failed:
+            return {"error": self._failed[vid]}
+        try:
+            metrics = dict(acc.compute())
+        except Exception as exc:  # noqa: BLE001 - a variant that breaks scoring is recorded, not fatal
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        if vid in self._nonfinite:
+            metrics["nonfinite"] = True
+        return metrics
+
+    def _guarded(self, batch: Batch) -> list[tuple[Batch, tuple]]:
+        try:
+            return [(batch, self._one_batch(batch))]
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            halves = split_batch(batch)
+            if halves is None:
+                raise RuntimeError(f"out of memory on a batch that cannot be split further ({exc}); lower the "
+                                   f"task's batch_size") from exc
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            self.result.oom_retries += 1
+            return [r for half in halves for r in self._guarded(half)]
+
+    def _one_batch(self, batch: Batch) -> tuple:
+        model, task, result = self.model, self.task, self.result
+        num_layers = self.plans["baseline"].num_layers
+        t = time.perf_counter()
+        with session(model, stage=self.stage, capture=True) as runner:
+            base_out = task.run(model, batch)
+        states = list(runner.captured or [])
+        # a task running several forwards per batch makes the recorded states ambiguous: no sharing then
+        single = runner.forwards == 1 and len(states) == num_layers + 1
+        result.layer_evaluations += num_layers * runner.forwards
+        result.seconds["baseline"] += time.perf_counter() - t
+        outputs = {}
+        for v in self.group:
+            if v.id in self._failed:
+                continue
+            t = time.perf_counter()
+            p = self.plans[v.id]
+            k = p.shared_prefix if self.share and single else 0
+            try:
+                with session(model, *v.ops, stage=self.stage, resume=(k, states) if k else None) as runner:
+                    out = task.run(model, batch)
+            except Exception as exc:
+                if is_oom(exc):
+                    raise
+                self._failed[v.id] = f"{type(exc).__name__}: {exc}"  # recorded as an error; the sweep goes on
+                continue
+            finally:
+                result.seconds[v.id] += time.perf_counter() - t
+            if runner.nonfinite or has_nonfinite(out):
+                self._nonfinite.add(v.id)
+            outputs[v.id] = out
+            result.layer_evaluations += (p.num_calls - k) * runner.forwards
+        return base_out, (states if single else []), outputs
+
+
+def _finite(metrics: dict[str, Any]) -> bool:
+    return all(not isinstance(v, float) or math.isfinite(v) for v in metrics.values())
+
+
+def make_record(*, sweep: str, fingerprint: str, model: str, task: Task, task_name: str, task_type: str,
+                variant: Variant, plan: Plan, metrics: dict[str, Any], reference: dict[str, Any] | None,
+                seconds: float) -> dict[str, Any]:
+    """One row of the results table for a finished (model, variant, task)."""
+    metrics = dict(metrics)
+    error = metrics.pop("error", None)
+    flagged = metrics.pop("nonfinite", False)
+    status = "error" if error else ("nonfinite" if flagged or not _finite(metrics) else "ok")
+    summary = summarise(task, metrics, reference if reference is not None else metrics) if not error else {}
+    primary = task.primary_metric
+    op = variant.ops[0] if len(variant.ops) == 1 else None
+    d = op.to_dict() if op is not None else {}
+    start, end = op.span(plan.num_layers) if op is not None else (None, None)
+    return {
+        "sweep": sweep, "model": model, "task": task_name, "task_type": task_type, "variant": variant.id,
+        "op": variant.op_name, "params": variant.params(), "start": start, "end": end, "i": d.get("i"),
+        "j": d.get("j"), "n_affected": (end - start) if start is not None else 0, "seed": d.get("seed"),
+        "iterations": d.get("iterations"), "times": d.get("times"), "paper_n": variant.paper_n,
+        "num_layers": plan.num_layers, "steps": plan.describe(), "metric": primary, "score": metrics.get(primary),
+        "baseline": summary.get(f"baseline_{primary}"), "chance": summary.get(f"chance_{primary}"),
+        "normalised": summary.get(f"normalised_{primary}"), "status": status, "error": error, "seconds": seconds,
+        "schema": SCHEMA_VERSION, "fingerprint": fingerprint,
+        **{f"m_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))},
+    }
+
+
+def reference_metrics(baseline_record: dict[str, Any]) -> dict[str, Any]:
+    """The raw baseline metrics stored in a baseline record (its ``m_*`` columns)."""
+    return {k[2:]: v for k, v in baseline_record.items() if k.startswith("m_")}
