@@ -32,7 +32,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
                   f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "
                   f"({naive / shared:.2f}x)")
         return 0
-    stats = runner.run()
+    if args.executor == "ray":
+        from painters.sweep.distributed import RayExecutor
+
+        stats = RayExecutor(runner, address=args.address, workers=args.workers, threads=args.threads).run()
+    else:
+        stats = runner.run()
     print(f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "
           f"{stats.layer_evaluations} layer evaluations in {stats.seconds:.1f} s -> {out}")
     if not args.no_plot and stats.written:
@@ -89,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="discard records of a different sweep in --out")
     run.add_argument("--no-plot", action="store_true", help="do not draw the figures at the end")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--executor", choices=("local", "ray"), default="local",
+                     help="local (default) or ray: spread variants over Ray actors (pip install 'painters[ray]')")
+    run.add_argument("--address", default=None,
+                     help="Ray cluster: 'auto' (the running one), 'ray://HOST:10001', or none for a local cluster")
+    run.add_argument("--workers", type=int, default=None, help="Ray actors (default: one per GPU, else per CPU)")
+    run.add_argument("--threads", type=int, default=1, help="torch threads per Ray worker (default 1)")
     run.set_defaults(func=_cmd_run)
     plot = sub.add_parser("plot", help="draw the heatmaps and curves of a results folder")
     plot.add_argument("results")

@@ -27,6 +27,26 @@ from painters.sweep.store import SCHEMA_VERSION
 from painters.tasks.base import Batch, Task
 
 
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a record needs to know of a task (name, primary metric, chance levels), without its data: lets a
+    driver build records from what remote workers return."""
+
+    name: str
+    primary_metric: str
+    higher_is_better: bool
+    log_metrics: frozenset[str]
+    chance_levels: dict[str, float]
+
+    @classmethod
+    def of(cls, task: Task) -> TaskInfo:
+        return cls(task.name, task.primary_metric, task.higher_is_better,
+                   frozenset(getattr(task, "log_metrics", frozenset())), dict(task.chance()))
+
+    def chance(self) -> dict[str, float]:
+        return dict(self.chance_levels)
+
+
 @dataclass
 class ChunkResult:
     """What scoring a chunk produced: raw metrics per variant id ("baseline" included when asked for)."""
@@ -138,7 +158,7 @@ def _finite(metrics: dict[str, Any]) -> bool:
     return all(not isinstance(v, float) or math.isfinite(v) for v in metrics.values())
 
 
-def make_record(*, sweep: str, fingerprint: str, model: str, task: Task, task_name: str, task_type: str,
+def make_record(*, sweep: str, fingerprint: str, model: str, task: Task | TaskInfo, task_name: str, task_type: str,
                 variant: Variant, plan: Plan, metrics: dict[str, Any], reference: dict[str, Any] | None,
                 seconds: float) -> dict[str, Any]:
     """One row of the results table for a finished (model, variant, task)."""
