@@ -236,3 +236,17 @@ def test_resuming_from_a_recorded_prefix_is_bit_identical(name):
             # and the resumed run really used the recorded state: a wrong state gives a different output
             with session(model, *ops, resume=(k, [s + 1.0 for s in states])):
                 assert not torch.equal(tiny.primary(name, model(**x, **kw)), full)
+
+
+@pytest.mark.parametrize("name", ["llama", "vit"])
+def test_other_dtypes_are_exact_too(name):
+    model = copy.deepcopy(model_for(name)).to(torch.bfloat16)
+    x = {k: (v.to(torch.bfloat16) if v.is_floating_point() else v) for k, v in tiny.inputs(name).items()}
+    kw = {"use_cache": False} if name in tiny.DECODERS else {}
+    ops = (painters.reverse(1, 5), painters.repeat(5, 6, times=2))
+    rebuilt = tiny.rebuild(model, name, oracle_steps(painters.plan(model, *ops)))
+    with torch.no_grad():
+        with painters.apply(model, *ops):
+            got = tiny.primary(name, model(**x, **kw))
+        expected = tiny.primary(name, rebuilt(**x, **kw))
+    assert got.dtype == torch.bfloat16 and torch.equal(got, expected)
