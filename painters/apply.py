@@ -76,6 +76,13 @@ class _Patches:
         setattr(obj, name, value)
         self._undo.append(lambda: setattr(obj, name, old) if had else delattr(obj, name))
 
+    def shadow(self, obj: Any, name: str, value: Any) -> None:
+        """Put ``value`` in ``obj``'s instance dict (shadowing a method); undo removes it again."""
+        missing = object()
+        old = vars(obj).get(name, missing)
+        vars(obj)[name] = value
+        self._undo.append(lambda: vars(obj).pop(name) if old is missing else vars(obj).__setitem__(name, old))
+
     def set_module(self, parent: nn.Module, name: str, module: nn.Module) -> None:
         old = parent._modules[name]
         parent._modules[name] = module
@@ -172,7 +179,17 @@ def _install(model: nn.Module, located: Located, runner: PlanRunner, patches: _P
         patches.setattr(config, "use_mid_position_embeddings", False)
         handle = located.parent.register_forward_pre_hook(_mid_hook(runner), with_kwargs=True)
         patches.add(handle.remove)
+    if hasattr(model, "save_pretrained"):  # the patched config must never be written out (design.md trap 10)
+        patches.shadow(model, "save_pretrained", _refuse_save(result))
     patches.set_module(located.parent, located.attr, PlanModuleList(located.modules, runner))
+
+
+def _refuse_save(result: Plan):
+    def save_pretrained(*args: Any, **kwargs: Any) -> None:
+        raise PlanError(f"save_pretrained inside painters.apply would write the plan's patched config ({result}); "
+                        f"use painters.materialize(model, *ops).save_pretrained(path) instead.")
+
+    return save_pretrained
 
 
 def _mid_hook(runner: PlanRunner):

@@ -250,3 +250,12 @@ def test_other_dtypes_are_exact_too(name):
             got = tiny.primary(name, model(**x, **kw))
         expected = tiny.primary(name, rebuilt(**x, **kw))
     assert got.dtype == torch.bfloat16 and torch.equal(got, expected)
+
+
+def test_save_pretrained_is_refused_while_a_plan_is_active(tmp_path):
+    model = model_for("gpt2")
+    with painters.apply(model, painters.repeat(1, 3)):
+        with pytest.raises(ValueError, match="use painters.materialize"):
+            model.save_pretrained(tmp_path)
+    model.save_pretrained(tmp_path)  # restored: the real method again
+    assert (tmp_path / "config.json").exists() and "save_pretrained" not in vars(model)
