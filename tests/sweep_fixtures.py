@@ -15,6 +15,15 @@ TEXT = ("the painters work on the canvas . each layer adds a little paint to the
         "the middle layers share a common space and the first and last layers are special . ") * 12
 
 
+def _scale_up(model: torch.nn.Module, factor: float = 3.0) -> torch.nn.Module:
+    """Scale Linear weights so that layers are far from the identity and their order matters (trap 11)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.Linear):
+                m.weight.mul_(factor)
+    return model
+
+
 def save_vit(root: Path, layers: int = 12) -> Path:
     folder = root / "tiny-vit"
     if folder.exists():
@@ -23,12 +32,7 @@ def save_vit(root: Path, layers: int = 12) -> Path:
     config = T.ViTConfig(**{**tiny._VIS, "num_hidden_layers": layers}, num_labels=3,
                          id2label={0: "circle", 1: "square", 2: "stripes"}, label2id={"circle": 0, "square": 1,
                                                                                        "stripes": 2})
-    model = T.ViTForImageClassification(config)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.Linear):
-                m.weight.mul_(3.0)
-    model.save_pretrained(folder)
+    _scale_up(T.ViTForImageClassification(config)).save_pretrained(folder)
     T.ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True).save_pretrained(folder)
     return folder
 
@@ -59,12 +63,7 @@ def save_llama(root: Path, layers: int = 12) -> Path:
     torch.manual_seed(0)
     config = T.LlamaConfig(vocab_size=len(fast), num_hidden_layers=layers, num_key_value_heads=2,
                            max_position_embeddings=64, pad_token_id=1, eos_token_id=2, bos_token_id=2, **tiny._ATTN)
-    model = T.LlamaForCausalLM(config)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.Linear):
-                m.weight.mul_(3.0)
-    model.save_pretrained(folder)
+    _scale_up(T.LlamaForCausalLM(config)).save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
 
