@@ -26,13 +26,28 @@ class Group:
     iterations: int = 1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "layers", tuple(int(i) for i in self.layers))
+        if isinstance(self.layers, (str, bytes)) or not hasattr(self.layers, "__iter__"):
+            raise PlanError(f"a parallel group lists layer indices, got {self.layers!r}.")
+        layers = tuple(self.layers)
+        for i in layers:
+            if isinstance(i, bool) or not isinstance(i, int) or i < 0:
+                raise PlanError(f"a parallel group's layers must be integers >= 0, got {i!r} in {list(layers)!r}.")
+        if not layers:
+            raise PlanError("a parallel group must list at least one layer, got [].")
+        if isinstance(self.iterations, bool) or not isinstance(self.iterations, int) or \
+                not 1 <= self.iterations <= MAX_COUNT:
+            raise PlanError(f"a parallel group's iterations must be an integer in 1..{MAX_COUNT}, "
+                            f"got {self.iterations!r}.")
+        object.__setattr__(self, "layers", layers)
 
     @property
     def calls(self) -> int:
         """Number of layer calls this step makes."""
         return len(self.layers) * self.iterations
 
+
+MAX_COUNT = 10_000
+"""Upper bound of repeat ``times`` and parallel ``iterations`` (a plan must stay a plan, not a memory bomb)."""
 
 Step = int | Group
 """One execution step: an original layer index, or a :class:`Group` run in parallel."""
@@ -90,11 +105,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_int(op: Op, field: str, value: Any, minimum: int | None = None) -> None:
+def _check_int(op: Op, field: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise PlanError(f"{op.name}: {field} must be an integer, got {value!r} ({type(value).__name__}).")
     if minimum is not None and value < minimum:
         raise PlanError(f"{op.name}: {field} must be >= {minimum}, got {value}.")
+    if maximum is not None and value > maximum:
+        raise PlanError(f"{op.name}: {field} must be <= {maximum}, got {value}.")
 
 
 def _check_range(op: Op, start: int, end: int, num_layers: int) -> None:
@@ -165,7 +182,7 @@ class Repeat(_RangeOp):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_int(self, "times", self.times, 1)
+        _check_int(self, "times", self.times, 1, MAX_COUNT)
 
     def steps(self, num_layers: int) -> tuple[Step, ...]:
         return tuple(range(self.start, self.end)) * self.times
@@ -211,7 +228,7 @@ class Parallel(_RangeOp):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_int(self, "iterations", self.iterations, 1)
+        _check_int(self, "iterations", self.iterations, 1, MAX_COUNT)
 
     def steps(self, num_layers: int) -> tuple[Step, ...]:
         return (Group(tuple(range(self.start, self.end)), self.iterations),)
@@ -246,19 +263,15 @@ class Order(Op):
             if isinstance(s, Group):
                 steps.append(s)
             elif isinstance(s, dict):
-                steps.append(Group(tuple(s["layers"]), int(s.get("iterations", 1))))
+                if set(s) - {"layers", "iterations"} or "layers" not in s:
+                    raise PlanError(f"order: a parallel group given as a mapping needs 'layers' (and optionally "
+                                    f"'iterations'), got {s!r}.")
+                steps.append(Group(s["layers"], s.get("iterations", 1)))
             elif isinstance(s, (tuple, list)):
                 steps.append(Group(tuple(s)))
             else:
                 _check_int(self, "step", s, 0)
-                steps.append(int(s))
-        for s in steps:
-            if isinstance(s, Group):
-                for i in s.layers:
-                    _check_int(self, "parallel group layer", i, 0)
-                if not s.layers:
-                    raise PlanError("order: a parallel group must list at least one layer, got ().")
-                _check_int(self, "parallel group iterations", s.iterations, 1)
+                steps.append(s)
         object.__setattr__(self, "steps_", tuple(steps))
 
     def span(self, num_layers: int) -> tuple[int, int]:
@@ -288,17 +301,17 @@ def op_from_dict(data: dict[str, Any]) -> Op:
         raise PlanError(f"an op must be a mapping with an 'op' key naming one of {sorted(OPS)}; got {data!r}.")
     params = dict(data)
     name = params.pop("op")
-    if name not in OPS:
+    if not isinstance(name, str) or name not in OPS:
         hint = difflib.get_close_matches(str(name), OPS, n=1)
         extra = f" Did you mean {hint[0]!r}?" if hint else ""
         raise PlanError(f"unknown op {name!r}; known ops: {', '.join(sorted(OPS))}.{extra}")
     cls = OPS[name]
-    if cls is Order:
-        params = {"steps_": params.pop("steps", None), **params}
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(params) - fields)
+    fields = {f.name for f in dataclasses.fields(cls)} - {"steps_"} | ({"steps"} if cls is Order else set())
+    unknown = sorted(set(params) - fields, key=str)
     if unknown:
         raise PlanError(f"op {name!r} has no parameter {unknown[0]!r}; its parameters are {sorted(fields)}.")
+    if cls is Order:
+        params = {"steps_": params.pop("steps", None), **params}
     try:
         return cls(**params)
     except TypeError as exc:

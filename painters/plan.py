@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from painters.errors import PlanError
 from painters.ops import Group, Op, Step, step_label
 
+MAX_CALLS = 100_000
+"""Upper bound of layer calls in one forward of a plan."""
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -81,6 +84,10 @@ def resolve(num_layers: int, ops: Iterable[Op]) -> Plan:
                 f"expected painters ops (e.g. painters.skip(4, 8)), got {op!r} ({type(op).__name__})."
             )
         op.validate(num_layers)
+    calls = sum(s.calls if isinstance(s, Group) else 1 for op in ops for s in op.steps(num_layers))
+    if calls > MAX_CALLS:
+        raise PlanError(f"the plan would make {calls} layer calls per forward (limit {MAX_CALLS}); lower repeat times "
+                        f"or parallel iterations.")
     ordered = sorted(ops, key=lambda o: o.span(num_layers))
     for a, b in zip(ordered, ordered[1:]):
         (s0, e0), (s1, e1) = a.span(num_layers), b.span(num_layers)

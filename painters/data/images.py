@@ -2,27 +2,151 @@
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 SPLIT_FOLDERS = ("train", "training", "validation", "valid", "val", "dev", "test", "testing", "eval", "evaluation")
 
 
+BadImages = Literal["skip", "error"]
+BAD_IMAGES: tuple[str, ...] = ("error", "skip")
+
+
+class BadImageError(ValueError):
+    """Images that cannot be decoded, under ``bad_images="error"``; the message names each file and the fix."""
+
+
+class BadImageWarning(UserWarning):
+    """Examples left out under ``bad_images="skip"`` because their image cannot be decoded."""
+
+
+def open_image(source: Any) -> Image.Image:
+    """A fully decoded PIL image (mode unchanged) from a PIL image, a path, bytes, or a ``datasets`` image dict.
+
+    Decoding happens here, not lazily later, so a truncated or corrupt file fails in this call.
+    """
+    if isinstance(source, Mapping):
+        data, path = source.get("bytes"), source.get("path")
+        if data is None and path is None:
+            raise ValueError("the row holds no image (no bytes and no path)")
+        source = data if data is not None else path  # hub rows: bytes, and a path naming a file in the archive
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+        except UnidentifiedImageError:
+            head = f", starting {data[:16]!r}" if data else ""
+            raise UnidentifiedImageError(f"cannot identify image data ({len(data)} bytes{head})") from None
+        return image
+    if isinstance(source, (str, Path)):
+        with Image.open(source) as image:
+            image.load()
+        return image
+    if isinstance(source, Image.Image):
+        source.load()
+        return source
+    raise TypeError(f"cannot read an image from {type(source).__name__}")
+
+
 def to_rgb(image: Any) -> Image.Image:
-    """A PIL RGB image from a PIL image, a path, or a ``datasets`` image dict."""
-    if isinstance(image, Mapping):
-        image = image.get("path") or image.get("bytes")
-    if isinstance(image, (str, Path)):
-        image = Image.open(image)
-    if not isinstance(image, Image.Image):
-        raise TypeError(f"cannot read an image from {type(image).__name__}")
-    return image.convert("RGB")
+    """A PIL RGB image from a PIL image, a path, bytes, or a ``datasets`` image dict."""
+    return open_image(image).convert("RGB")
+
+
+def check_bad_images(value: Any) -> BadImages:
+    """``value`` if it is a valid ``bad_images`` setting, else a ValueError naming the field, value and choices."""
+    if not isinstance(value, str) or value not in BAD_IMAGES:
+        raise ValueError(
+            f"bad_images must be 'error' (refuse data holding an image that cannot be decoded) or 'skip' (leave "
+            f"such examples out, with their labels), got {value!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def describe_source(source: Any, index: int | None = None) -> str:
+    """How to name an image in a message: its local path, else ``row N`` of the dataset (with the path it records)."""
+    path = source.get("path") if isinstance(source, Mapping) else source if isinstance(source, (str, Path)) else None
+    if index is None or (path and Path(path).is_file()):
+        return str(path) if path else "an image"
+    return f"row {index} ({path})" if path else f"row {index}"
+
+
+def decode_error(exc: BaseException) -> str:
+    """``"OSError: image file is truncated"``: the exception's type and message."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class ImageCheck:
+    """Decodes every image of a task once, before any model work, and collects those that fail.
+
+    One failure per example (a task decoding two images per example stops at the first that fails).
+    ``decode`` returns the decoded image or None; ``finish`` then raises :class:`BadImageError`
+    (``bad_images="error"``) naming every failing file, or warns how many examples were left out
+    (``"skip"``) and returns their names.
+    """
+
+    def __init__(self, task: str, bad_images: Any) -> None:
+        self.task = task
+        self.bad_images = check_bad_images(bad_images)
+        self.failures: list[tuple[str, str]] = []
+
+    def decode(self, source: Any, what: str, loader: Callable[[Any], Any] | None = None) -> Any:
+        """The decoded image (``loader(source)``, default :func:`open_image`), or None (recorded) if it cannot be
+        decoded. ``source`` may be a callable returning the source."""
+        try:
+            return (loader or open_image)(source() if callable(source) else source)
+        except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, EOFError, DecompressionBombError...
+            self.failures.append((what, decode_error(exc)))
+            return None
+
+    def finish(self, total: int) -> list[str]:
+        """Raise or warn about the failures among ``total`` examples; the names of the examples left out."""
+        if not self.failures:
+            return []
+        count = len(self.failures)
+        shown = "; ".join(f"{what} ({error})" for what, error in self.failures[:5])
+        more = f"; and {count - 5} more" if count > 5 else ""
+        listing = f"{count} of {total} images cannot be decoded: {shown}{more}"
+        if self.bad_images == "error":
+            raise BadImageError(
+                f"{self.task}: {listing}. Fix: remove or replace the file(s), or pass bad_images='skip' (in a sweep "
+                f"file: options: {{bad_images: skip}}) to leave those examples out."
+            )
+        if count >= total:
+            raise BadImageError(
+                f"{self.task}: {listing}; with bad_images='skip' no example is left to score: "
+                f"check the data path and the files."
+            )
+        warnings.warn(
+            f"{self.task}: skipped {count} of {total} examples whose image cannot be decoded (bad_images='skip'); "
+            f"scores are over the other {total - count}. Skipped: {shown}{more}.",
+            BadImageWarning,
+            stacklevel=3,
+        )
+        return [what for what, _ in self.failures]
+
+
+def undecoded(dataset: Any, *columns: str) -> Any:
+    """A ``datasets`` dataset whose image ``columns`` give raw bytes / paths instead of decoded images, so that
+    each row is decoded on its own (by :class:`ImageCheck`, then :func:`to_rgb`): one corrupt file then fails one
+    row, with its name, not a whole batch. Columns that are not ``datasets.Image`` are left as they are."""
+    import datasets
+
+    features = getattr(dataset, "features", None) or {}
+    for column in columns:
+        feature = features.get(column)
+        if isinstance(feature, datasets.Image) and feature.decode:
+            dataset = dataset.cast_column(column, datasets.Image(mode=feature.mode, decode=False))
+    return dataset
 
 
 def load_imagefolder(path: Path, split: str) -> Any:
@@ -102,8 +226,8 @@ def find_mask_folder(folder: Path, images: Path) -> Path:
 
 def load_mask(mask: Any) -> np.ndarray:
     """A class-index mask as an (H, W) integer array (palette PNGs give their indices, not colours)."""
-    if isinstance(mask, (str, Path)):
-        mask = Image.open(mask)
+    if isinstance(mask, (str, Path, Mapping, bytes, bytearray, memoryview)):
+        mask = open_image(mask)
     array = np.asarray(mask)
     if array.ndim == 3:
         array = array[..., 0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -89,9 +89,9 @@ class OpSpec(_Strict):
     i: int | None = Field(default=None, ge=0)
     j: int | None = Field(default=None, ge=0)
     pairs: Literal["all", "adjacent"] | list[tuple[int, int]] | None = None
-    seeds: int | list[int] | None = None
-    iterations: int | list[int] | None = None
-    times: int | list[int] | None = None
+    seeds: Annotated[int, Field(ge=1, le=10_000)] | list[int] | None = None
+    iterations: Annotated[int, Field(ge=1, le=10_000)] | list[Annotated[int, Field(ge=1, le=10_000)]] | None = None
+    times: Annotated[int, Field(ge=1, le=10_000)] | list[Annotated[int, Field(ge=1, le=10_000)]] | None = None
     steps: list[Any] | None = None
 
     @field_validator("ranges", mode="before")
@@ -235,6 +235,11 @@ def parse_sweep(text: str, source: str = "<string>") -> SweepConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SweepError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise SweepError(f"{source}: not valid YAML: nested too deeply.") from None
+    except (ValueError, TypeError, IndexError, KeyError) as exc:  # a tagged scalar that does not convert (!!int abc)
+        raise SweepError(f"{source}: not valid YAML: a value could not be converted ({type(exc).__name__}: "
+                         f"{exc}).") from None
     if not isinstance(data, dict):
         raise SweepError(f"{source}: a sweep file is a mapping with keys name, model, tasks, ops; got "
                          f"{type(data).__name__}.")

@@ -101,7 +101,7 @@ def expand_ops(specs: list[OpSpec], num_layers: int, baseline: bool = True) -> l
             for v in variants:
                 for op in v.ops:
                     op.validate(num_layers)
-        except ValueError as exc:
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise SweepError(f"ops[{index}] ({spec.op}): {exc}") from None
         for v in variants:
             out.setdefault(v.id, v)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from painters.data.images import load_imagefolder, to_rgb
+from painters.data.images import BadImages, ImageCheck, describe_source, load_imagefolder, to_rgb, undecoded
 from painters.data.labels import LabelMap, match_labels
 from painters.data.source import open_source
 from painters.metrics.classification import majority_topk_accuracy, topk_correct
@@ -29,6 +29,8 @@ class ImageClassification(BaseTask):
     ``label_map`` where the names differ). A prediction of a model class the dataset does not
     have counts as wrong; ``restrict=True`` instead ranks only the dataset's classes.
     Chance is the majority class (the k most frequent labels for top-k).
+    Every selected image is decoded once when the task is built: one that cannot be decoded is refused
+    (``bad_images="error"``) or left out with its label (``"skip"``, listed in ``skipped_images``).
     """
 
     name = "classification"
@@ -48,13 +50,19 @@ class ImageClassification(BaseTask):
         label_map: LabelMap | None = None,
         restrict: bool = False,
         top_k: int = 5,
+        bad_images: BadImages = "error",
     ) -> None:
         super().__init__()
+        check = ImageCheck(self.name, bad_images)
         source = open_source(data, split=split, name=name, local_hint=LOCAL_HINT)
         dataset = load_imagefolder(source, split) if isinstance(source, Path) else source
         self.image_column = pick_column(dataset.column_names, image_column, ("image", "img", "pixel_values"), "image")
         label_col = pick_column(dataset.column_names, label_column, ("label", "labels", "fine_label", "class"), "label")
-        self.dataset = dataset.select(select(len(dataset), limit, seed))
+        dataset = undecoded(dataset, self.image_column)
+        keep = select(len(dataset), limit, seed)
+        good = _decodable(dataset.select(keep), self.image_column, keep, check)
+        self.skipped_images: list[str] = check.finish(len(keep))
+        self.dataset = dataset.select([keep[i] for i in good])
         self.label_names, labels = _label_names(dataset, label_col, self.dataset[label_col])
         self.labels = torch.tensor(labels, dtype=torch.long)
         self.label_map, self.restrict, self.top_k = label_map, restrict, top_k
@@ -120,6 +128,16 @@ class TopKAccumulator:
     def compute(self) -> dict[str, float]:
         scores = {f"top{k}": (hits / self.n if self.n else float("nan")) for k, hits in self.hits.items()}
         return {**scores, "n": self.n}
+
+
+def _decodable(rows: Any, column: str, indices: list[int], check: ImageCheck, chunk: int = 256) -> list[int]:
+    """Positions in ``rows`` whose image decodes (failures go to ``check``, named by path or dataset row)."""
+    good = []
+    for start in range(0, len(rows), chunk):
+        for position, image in enumerate(rows[start : start + chunk][column], start=start):
+            if check.decode(image, describe_source(image, indices[position])) is not None:
+                good.append(position)
+    return good
 
 
 def _label_names(dataset: Any, column: str, values: list[Any]) -> tuple[list[str], list[int]]:

@@ -12,7 +12,16 @@ from PIL import Image
 from torch import nn
 from tqdm.auto import tqdm
 
-from painters.data.images import find_coco_json, find_image_folder, read_coco, to_rgb
+from painters.data.images import (
+    BadImages,
+    ImageCheck,
+    describe_source,
+    find_coco_json,
+    find_image_folder,
+    read_coco,
+    to_rgb,
+    undecoded,
+)
 from painters.data.labels import LabelMap, Unmatched, match_labels
 from painters.data.source import open_source
 from painters.metrics.detection import COCO_STAT_NAMES, coco_metrics
@@ -40,6 +49,8 @@ class ObjectDetection(BaseTask):
     The processor's ``post_process_object_detection`` turns outputs into boxes; dataset category
     names are matched to the model's ``id2label`` (e.g. ``label_map=VOC_TO_COCO`` for VOC on a COCO
     model); detections of model classes the dataset lacks are dropped. Chance is 0.
+    Every selected image is decoded once when the task is built: one that cannot be decoded is refused
+    (``bad_images="error"``) or left out with its boxes (``"skip"``, listed in ``skipped_images``).
     """
 
     name = "detection"
@@ -63,14 +74,18 @@ class ObjectDetection(BaseTask):
         image_column: str | None = None,
         objects_column: str = "objects",
         bbox_format: Literal["xywh", "xyxy"] = "xywh",
+        bad_images: BadImages = "error",
     ) -> None:
         super().__init__()
+        check = ImageCheck(self.name, bad_images)
         source = open_source(data, split=split, name=name, local_hint=LOCAL_HINT)
         if isinstance(source, Path):
             coco, self._images = _local_coco(source, annotations, images)
         else:
             coco, self._images = _hub_coco(source, image_column, objects_column, bbox_format)
-        keep = select(len(coco["images"]), limit, seed)
+        selected = select(len(coco["images"]), limit, seed)
+        keep = [i for i in selected if _decodes(self._images[i], check)]
+        self.skipped_images: list[str] = check.finish(len(selected))
         self.gt = _restrict(coco, [coco["images"][i]["id"] for i in keep])
         self._images = [self._images[i] for i in keep]
         self.categories = sorted(self.gt["categories"], key=lambda c: c["id"])
@@ -211,6 +226,7 @@ def _hub_coco(dataset: Any, image_column: str | None, objects_column: str, bbox_
     Images stay in the dataset (decoded at ``prepare``); the returned sources are loaders.
     """
     image_col = pick_column(dataset.column_names, image_column, ("image", "img"), "image")
+    dataset = undecoded(dataset, image_col)  # decoded row by row: one bad file fails one row
     objects = dataset.features[objects_column]
     category_feature = objects["category"] if isinstance(objects, dict) else objects.feature["category"]
     names = getattr(category_feature, "feature", category_feature).names
@@ -240,4 +256,16 @@ class _RowImage:
     index: int
 
     def __call__(self) -> Image.Image:
-        return to_rgb(self.dataset[self.index][self.column])
+        return to_rgb(self.raw())
+
+    def raw(self) -> Any:
+        """The row's undecoded image (bytes / path dict) or whatever the column holds."""
+        return self.dataset[self.index][self.column]
+
+
+def _decodes(source: Path | _RowImage, check: ImageCheck) -> bool:
+    """Whether the image decodes (a failure is recorded in ``check``, named by its path or dataset row)."""
+    if isinstance(source, _RowImage):
+        raw = source.raw()
+        return check.decode(raw, describe_source(raw, source.index)) is not None
+    return check.decode(source, str(source)) is not None

@@ -13,7 +13,16 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from painters.data.images import find_mask_folder, image_mask_pairs, load_mask, to_rgb
+from painters.data.images import (
+    BadImages,
+    ImageCheck,
+    describe_source,
+    find_mask_folder,
+    image_mask_pairs,
+    load_mask,
+    to_rgb,
+    undecoded,
+)
 from painters.data.labels import LabelMap, Unmatched, match_labels, resolve_label_names
 from painters.data.source import open_source
 from painters.metrics.segmentation import confusion_matrix, majority_scores, segmentation_scores
@@ -47,6 +56,9 @@ class SemanticSegmentation(BaseTask):
     shifts the rest down (ADE20K). Predictions go through the processor's
     ``post_process_semantic_segmentation`` at each mask's size (bilinear resize of the logits).
     Chance is predicting the most frequent class everywhere.
+    Every selected image and mask is decoded once when the task is built (and their sizes compared): a
+    pair with a file that cannot be decoded is refused (``bad_images="error"``) or left out
+    (``"skip"``, listed in ``skipped_images``).
     """
 
     name = "segmentation"
@@ -70,8 +82,10 @@ class SemanticSegmentation(BaseTask):
         reduce_labels: bool = False,
         image_column: str | None = None,
         mask_column: str | None = None,
+        bad_images: BadImages = "error",
     ) -> None:
         super().__init__()
+        check = ImageCheck(self.name, bad_images)
         if labels is None and label_map != "identity":
             raise ValueError(
                 "pass labels= naming the mask values 0..C-1 (a list of names, or 'voc'), "
@@ -85,8 +99,11 @@ class SemanticSegmentation(BaseTask):
             mask_col = pick_column(
                 dataset.column_names, mask_column, ("annotation", "label", "mask", "semantic_map", "gt"), "mask"
             )
+            dataset = undecoded(dataset, image_col, mask_col)
             self._pairs = [_RowPair(dataset, image_col, mask_col, i) for i in range(len(dataset))]
-        self._pairs = [self._pairs[i] for i in select(len(self._pairs), limit, seed)]
+        selected = [self._pairs[i] for i in select(len(self._pairs), limit, seed)]
+        self._pairs = [pair for pair in selected if _decodes(pair, check)]
+        self.skipped_images: list[str] = check.finish(len(selected))
         self.label_names = None if labels is None else resolve_label_names(labels)
         self.label_map, self.unmatched = label_map, unmatched
         self.ignore_index, self.reduce_labels = ignore_index, reduce_labels
@@ -201,6 +218,33 @@ def _local_pairs(path: Path, images: str | Path | None, masks: str | Path | None
     image_dir = path / images if images is not None else (path / "images" if (path / "images").is_dir() else path)
     mask_dir = path / masks if masks is not None else find_mask_folder(path, image_dir)
     return image_mask_pairs(image_dir, mask_dir)
+
+
+def _decodes(pair: tuple[Path, Path] | _RowPair, check: ImageCheck) -> bool:
+    """Whether the image and its mask decode (a failure is recorded in ``check``) and have the same size.
+
+    Sizes that differ are an error whatever ``bad_images`` says: the files decode, but do not belong together.
+    """
+    if isinstance(pair, _RowPair):
+        image, mask = pair()
+        names = (describe_source(image, pair.index), describe_source(mask, pair.index))
+        names = (f"{names[0]} (column {pair.image_column!r})", f"{names[1]} (column {pair.mask_column!r})")
+    else:
+        image, mask = pair
+        names = (str(image), str(mask))
+    decoded = check.decode(image, names[0])
+    if decoded is None:
+        return False
+    decoded_mask = check.decode(mask, names[1], load_mask)
+    if decoded_mask is None:
+        return False
+    if (decoded.height, decoded.width) != decoded_mask.shape[:2]:
+        (w, h), (mh, mw) = decoded.size, decoded_mask.shape[:2]
+        raise ValueError(
+            f"segmentation: image {names[0]} is {h}x{w} (HxW) but its mask {names[1]} is {mh}x{mw}: "
+            f"each mask must have its image's size"
+        )
+    return True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""Model cards (``README.md`` in each model folder) and the zoo's ``scores.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from painters.zoo import models, registry
+from painters.zoo.train import RECIPES, Recipe
+
+SCORES_FILE = "scores.json"
+
+DATA_NOTES = {
+    "fashion-vit": (
+        "Fashion-MNIST (Zalando; MIT licence) from Debian's `dataset-fashion-mnist`: trained on the 60k train "
+        "images (random shifts of up to 2 pixels), scored on the 10k test images. Input: the 28x28 grey image "
+        "as RGB, pixels mapped to [-1, 1]."
+    ),
+    "fashion-yolos": (
+        "Fashion-MNIST scenes (`painters/zoo/scenes.py`): 1-4 Fashion-MNIST items, each resized to 20-34 "
+        "pixels, on a black 64x64 canvas, never touching; COCO boxes tight around each item's pixels >= 32. "
+        "Train scenes come from the train images (fresh scenes every epoch), eval scenes from the test images "
+        "(seed 7)."
+    ),
+    "tiny-llama": (
+        "The King James Bible (public domain) from Debian's `bible-kjv-text`, one verse per line, chapters "
+        "separated by blank lines; every 20th chapter (i % 20 == 10, 60 of 1189) is held out. Tokenizer: "
+        "byte-level BPE with 2048 tokens trained on the train split (`<pad>`, `<s>`, `</s>` = 0, 1, 2; none "
+        "added automatically). Training: random 128-token windows."
+    ),
+}
+DATA_NOTES["fashion-dpt"] = DATA_NOTES["fashion-yolos"].replace("COCO boxes tight around each item's pixels >= 32",
+                                                                "masks: 0 background, 1-10 class, 255 the "
+                                                                "faint fringe (pixels 1-31) of each item")
+
+METRIC_NAMES = {"top1": "top-1 accuracy", "map_50": "COCO mAP@50", "miou": "mIoU", "perplexity": "perplexity"}
+
+
+def read_scores(root: str | Path | None = None) -> dict[str, Any]:
+    """``zoo/scores.json`` as a dict (empty if absent)."""
+    path = Path(root or registry.zoo_dir()) / SCORES_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def update_scores(name: str, entry: dict[str, Any], root: str | Path | None = None) -> Path:
+    """Merge ``entry`` into ``scores.json[name]`` (written atomically)."""
+    root = Path(root or registry.zoo_dir())
+    scores = read_scores(root)
+    scores[name] = {**scores.get(name, {}), **entry}
+    path = root / SCORES_FILE
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def folder_bytes(folder: str | Path) -> int:
+    """Total size of the files in ``folder``."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def model_card(name: str, entry: dict[str, Any], recipe: Recipe | None = None) -> str:
+    """The ``README.md`` of a zoo model from its scores entry."""
+    spec = registry.spec(name)
+    recipe = recipe or RECIPES[name]
+    metric = METRIC_NAMES.get(spec.metric, spec.metric)
+    shipped, full = entry.get("shipped", {}), entry.get("full", {})
+    training = entry.get("train", {})
+    lines = [
+        f"# {name}", "",
+        f"A `{spec.model_class}` with {models.LAYERS} layers: {spec.description}. Part of the painters zoo "
+        "(GitHub issue 5): small trained models shipped in the repository so that layer experiments run "
+        "without a download.", "",
+        "```python", "import painters.zoo", "", f'model, processor = painters.zoo.load("{name}")',
+        f"# or: transformers.{spec.model_class}.from_pretrained(\"zoo/{name}\")", "```", "",
+        "## Data", "", DATA_NOTES[name], "",
+        "## Recipe", "",
+        f"- architecture: `{json.dumps(models.CONFIGS[name], sort_keys=True)}`",
+        f"- parameters: {entry.get('params', '?'):,}" if isinstance(entry.get("params"), int) else "- parameters: ?",
+        f"- optimiser: AdamW (betas 0.9, 0.98), lr {recipe.lr:g} (head x{recipe.head_lr:g}), weight decay "
+        f"{recipe.weight_decay:g}, {recipe.warmup:.0%} linear warmup then cosine decay, gradient clip {recipe.clip:g}",
+        f"- {training.get('epochs', recipe.epochs)} epochs of "
+        f"{'the full train set' if recipe.samples is None else f'{recipe.samples} examples'}, "
+        f"batch {recipe.batch_size}, "
+        f"{training.get('steps', '?')} steps, seed {recipe.seed}",
+        f"- recipe as data: `{json.dumps({k: v for k, v in asdict(recipe).items() if v}, sort_keys=True)}`",
+        f"- weights stored as float16 safetensors (`config.json` says float32, so loading upcasts): "
+        f"{entry.get('size_bytes', 0) / 1e6:.2f} MB on disk",
+        "", "Retrain (2 CPU threads):", "", "```bash", f"python -m painters.zoo train {name} --out zoo/", "```", "",
+        f"Retrain time on a 2-core CPU machine: {training.get('seconds', 0) / 60:.1f} min "
+        f"(final training loss {_fmt(training.get('loss', float('nan')))}).", "",
+        "## Scores", "",
+        "Computed with painters' own task (`painters.zoo.scoring`, i.e. `painters.tasks.load` + "
+        "`painters.evaluate`), after the float16 round trip:", "",
+        "| eval set | examples | " + metric + " | other |", "| --- | --- | --- | --- |",
+    ]  # fmt: skip
+    for label, scores in (("full", full), ("shipped (`zoo/data`)", shipped)):
+        if scores:
+            others = ", ".join(f"{k} {_fmt(v)}" for k, v in scores.items() if k not in (spec.metric, "n", "chance"))
+            count = scores.get("tokens", scores.get("n", "?"))
+            lines.append(f"| {label} | {count} | {_fmt(scores.get(spec.metric))} | {others} |")
+    if entry.get("skip_layer"):
+        lines += ["", f"{metric} on the shipped data with one layer skipped (`painters.skip(i, i + 1)`), "
+                  "i = 0..11:", "", "`" + " ".join(_fmt(v) for v in entry["skip_layer"]) + "`"]
+    return "\n".join(lines) + "\n"
+
+
+def write_card(name: str, root: str | Path | None = None, recipe: Recipe | None = None) -> Path:
+    """Write ``zoo/<name>/README.md`` from ``scores.json``."""
+    path = registry.model_dir(name, root) / "README.md"
+    path.write_text(model_card(name, read_scores(root).get(name, {}), recipe), encoding="utf-8")
+    return path
