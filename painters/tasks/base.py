@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -76,7 +76,9 @@ class BaseTask(ABC):
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         key = (id(processor), batch_size)
         if key not in self._prepared:  # the processor is kept alive with its batches, so its id stays unique
-            self._prepared[key] = (processor, self._prepare(processor, batch_size))
+            from painters.tasks.batches import BatchStore
+
+            self._prepared[key] = (processor, BatchStore(self._prepare(processor, batch_size)))
         return self._prepared[key][1]
 
     def clear_cache(self) -> None:
@@ -84,7 +86,7 @@ class BaseTask(ABC):
         self._prepared.clear()
 
     @abstractmethod
-    def _prepare(self, processor: Any, batch_size: int) -> list[Batch]: ...
+    def _prepare(self, processor: Any, batch_size: int) -> Iterable[Batch]: ...
 
     @abstractmethod
     def run(self, model: nn.Module, batch: Batch) -> Any: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +72,12 @@ class ImageClassification(BaseTask):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def _prepare(self, processor: Any, batch_size: int) -> list[Batch]:
-        batches = []
+    def _prepare(self, processor: Any, batch_size: int) -> Iterator[Batch]:
         for indices in tqdm(list(chunks(range(len(self)), batch_size)), desc=f"preprocess {self.name}", leave=False):
             rows = self.dataset[indices.start : indices.stop]
             images = [to_rgb(image) for image in rows[self.image_column]]
             inputs = processor(images=images, return_tensors="pt")
-            batches.append(Batch(inputs=dict(inputs), meta={"labels": self.labels[indices.start : indices.stop]}))
-        return batches
+            yield Batch(inputs=dict(inputs), meta={"labels": self.labels[indices.start : indices.stop]})
 
     def label_mapping(self, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         """(model id -> dataset index or -1, dataset index -> model id), validated once per label set."""

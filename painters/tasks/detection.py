@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -96,8 +97,7 @@ class ObjectDetection(BaseTask):
     def __len__(self) -> int:
         return len(self.gt["images"])
 
-    def _prepare(self, processor: Any, batch_size: int) -> list[Batch]:
-        batches = []
+    def _prepare(self, processor: Any, batch_size: int) -> Iterator[Batch]:
         records = list(zip(self.gt["images"], self._images))
         for chunk in tqdm(list(chunks(records, batch_size)), desc=f"preprocess {self.name}", leave=False):
             images = [source() if callable(source) else to_rgb(source) for _, source in chunk]
@@ -107,8 +107,7 @@ class ObjectDetection(BaseTask):
                 "sizes": torch.tensor([[image.height, image.width] for image in images]),
                 "processor": processor,
             }
-            batches.append(Batch(inputs=dict(inputs), meta=meta))
-        return batches
+            yield Batch(inputs=dict(inputs), meta=meta)
 
     def label_mapping(self, model: nn.Module) -> torch.Tensor:
         """A lookup from model class id to dataset category id (-1: not a dataset category)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,8 +120,8 @@ class SemanticSegmentation(BaseTask):
             mask[mask == self.ignore_index - 1] = self.ignore_index
         return mask
 
-    def _prepare(self, processor: Any, batch_size: int) -> list[Batch]:
-        batches = []
+    def _prepare(self, processor: Any, batch_size: int) -> Iterator[Batch]:
+        seen: list[torch.Tensor] = []  # per-batch class pixel counts, so no mask outlives its batch here
         for chunk in tqdm(list(chunks(self._pairs, batch_size)), desc=f"preprocess {self.name}", leave=False):
             pairs = [pair() if callable(pair) else pair for pair in chunk]
             images = [to_rgb(image) for image, _ in pairs]
@@ -131,10 +131,11 @@ class SemanticSegmentation(BaseTask):
                     raise ValueError(f"an image of size {image.size[::-1]} has a mask of size {tuple(mask.shape)}")
             inputs = processor(images=images, return_tensors="pt")
             meta = {"masks": masks, "sizes": [tuple(m.shape) for m in masks], "processor": processor}
-            batches.append(Batch(inputs=dict(inputs), meta=meta))
+            if self._class_pixels is None:
+                seen.append(self._count(masks))
+            yield Batch(inputs=dict(inputs), meta=meta)
         if self._class_pixels is None:
-            self._class_pixels = self._count(mask for batch in batches for mask in batch.meta["masks"])
-        return batches
+            self._class_pixels = self._add(seen)
 
     def class_pixels(self) -> torch.Tensor:
         """Gold pixel count per mask value (ignore pixels excluded), over the selected examples."""
@@ -143,13 +144,20 @@ class SemanticSegmentation(BaseTask):
         return self._class_pixels
 
     def _count(self, masks: Iterable[torch.Tensor]) -> torch.Tensor:
-        counts = torch.zeros(0, dtype=torch.long)
+        found = []
         for mask in masks:
             mask = mask.flatten().long()
-            found = torch.bincount(mask[(mask >= 0) & (mask != self.ignore_index)])
-            size = max(len(counts), len(found))
-            counts = F.pad(counts, (0, size - len(counts))) + F.pad(found, (0, size - len(found)))
-        return counts
+            found.append(torch.bincount(mask[(mask >= 0) & (mask != self.ignore_index)]))
+        return self._add(found)
+
+    @staticmethod
+    def _add(counts: Iterable[torch.Tensor]) -> torch.Tensor:
+        """Sum bincounts of different lengths."""
+        total = torch.zeros(0, dtype=torch.long)
+        for found in counts:
+            size = max(len(total), len(found))
+            total = F.pad(total, (0, size - len(total))) + F.pad(found, (0, size - len(found)))
+        return total
 
     def label_mapping(self, model: nn.Module) -> tuple[torch.Tensor, int, tuple[int, ...]]:
         """(model id -> dataset index lookup, number of dataset classes, dataset classes left out)."""
