@@ -124,3 +124,15 @@ def test_a_sweep_over_two_models(files, tmp_path):
     assert stats.written == 2 * 4 and sorted(frame.model.unique()) == ["tiny-llama", "tiny-vit"]
     assert set(frame[frame.model == "tiny-llama"].metric) == {"perplexity"}
     assert len(list((tmp_path / "similarity").glob("*.npy"))) == 2
+
+
+def test_bad_data_of_a_later_task_is_refused_before_any_work(files, tmp_path):
+    cfg = parse_sweep(
+        f"name: bad\nmodels:\n"
+        f"  - model: {{id: {files['vit']}}}\n    tasks: [{{type: classification, data: {files['images']}, "
+        f"split: test}}]\n"
+        f"  - model: {{id: {files['llama']}}}\n    tasks: [{{type: perplexity, data: {tmp_path / 'missing.txt'}}}]\n"
+        f"ops: [skip: all]\n")
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        SweepRunner(cfg, tmp_path / "out", progress=False).run()
+    assert not (tmp_path / "out" / "records").exists() or not list((tmp_path / "out" / "records").glob("*.json"))

@@ -91,16 +91,22 @@ class SweepRunner:
         """Score every (model, variant, task) not yet in the store; returns what was done."""
         start = time.perf_counter()
         stats = Stats()
+        tasks = self.load_tasks()  # every task's data is checked before any model loads or any variant runs
         with ResultStore(self.out).open(self.config.fingerprint(), self.source, force=self.force) as store:
             for run in self.config.runs:
-                self._run_model(run, store, stats)
+                self._run_model(run, tasks, store, stats)
             store.consolidate()
         stats.seconds = time.perf_counter() - start
         return stats
 
-    def _run_model(self, run: ModelRun, store: ResultStore, stats: Stats) -> None:
+    def load_tasks(self) -> dict[str, Task]:
+        """Every task of the sweep, by name: data found, columns and labels matched, images decodable."""
         from painters.tasks.registry import load
 
+        return {spec.display: load(spec.type, data=spec.data, split=spec.split, limit=spec.limit, **spec.options)
+                for run in self.config.runs for spec in run.tasks}
+
+    def _run_model(self, run: ModelRun, tasks: dict[str, Task], store: ResultStore, stats: Stats) -> None:
         name = run.model.display
         model, processor = self.model(run)
         variants = self.variants(self.num_layers(run))
@@ -110,7 +116,7 @@ class SweepRunner:
             stats.skipped += len(variants) - len(pending)
             if not pending:
                 continue
-            task = load(spec.type, data=spec.data, split=spec.split, limit=spec.limit, **spec.options)
+            task = tasks[spec.display]
             batches = task.prepare(processor, spec.batch_size)
             self._run_task(model, run, spec, task, batches, order_variants(pending, plans), plans, store, stats)
             stats.tasks.append(spec.display)
