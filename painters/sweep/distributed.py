@@ -131,6 +131,7 @@ class RayExecutor:
         start = time.perf_counter()
         stats = Stats()
         config = self.runner.config
+        self.runner.load_tasks()  # bad data is refused here, before any actor starts
         with ResultStore(self.runner.out).open(config.fingerprint(), self.runner.source,
                                                force=self.runner.force) as store:
             for run in config.runs:
