@@ -64,7 +64,7 @@ def _probe(url: str, timeout: float) -> str | None:
                 result.append(None)
         except urllib.error.HTTPError:  # the server answered: reachable
             result.append(None)
-        except (OSError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 - any failure means "not reachable"; never leak from the thread
             result.append(f"{type(error).__name__}: {getattr(error, 'reason', error)}")
 
     worker = threading.Thread(target=attempt, daemon=True)
