@@ -110,10 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=_cmd_show)
     ls = sub.add_parser("ls", help="list ops, tasks and supported architectures")
     ls.set_defaults(func=_cmd_ls)
+    sub.add_parser("zoo", help="train, score and ship the model zoo: painters zoo {train,eval,data} ...")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["zoo"]:  # painters zoo train NAME|all, painters zoo eval NAME, painters zoo data
+        from painters.zoo.cli import main as zoo_main
+
+        return zoo_main(argv[1:], prog="painters zoo")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
