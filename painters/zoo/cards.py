@@ -45,11 +45,11 @@ def read_scores(root: str | Path | None = None) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def update_scores(name: str, entry: dict[str, Any], root: str | Path | None = None) -> Path:
-    """Merge ``entry`` into ``scores.json[name]`` (written atomically)."""
+def update_scores(name: str, entry: dict[str, Any], root: str | Path | None = None, *, replace: bool = False) -> Path:
+    """Merge ``entry`` into ``scores.json[name]`` (or replace it), written atomically."""
     root = Path(root or registry.zoo_dir())
     scores = read_scores(root)
-    scores[name] = {**scores.get(name, {}), **entry}
+    scores[name] = entry if replace else {**scores.get(name, {}), **entry}
     path = root / SCORES_FILE
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -69,7 +69,9 @@ def _fmt(value: Any) -> str:
 def model_card(name: str, entry: dict[str, Any], recipe: Recipe | None = None) -> str:
     """The ``README.md`` of a zoo model from its scores entry."""
     spec = registry.spec(name)
-    recipe = recipe or RECIPES[name]
+    recorded = entry.get("train", {}).get("recipe")
+    recipe = recipe or (Recipe(**{**recorded, "head_prefixes": tuple(recorded["head_prefixes"])}) if recorded
+                        else RECIPES[name])
     metric = METRIC_NAMES.get(spec.metric, spec.metric)
     shipped, full = entry.get("shipped", {}), entry.get("full", {})
     training = entry.get("train", {})
@@ -116,4 +118,55 @@ def write_card(name: str, root: str | Path | None = None, recipe: Recipe | None 
     """Write ``zoo/<name>/README.md`` from ``scores.json``."""
     path = registry.model_dir(name, root) / "README.md"
     path.write_text(model_card(name, read_scores(root).get(name, {}), recipe), encoding="utf-8")
+    return path
+
+
+def write_index(root: str | Path | None = None) -> Path:
+    """``zoo/README.md``: the models, their scores, sizes and retrain times, and the shipped eval data."""
+    root = Path(root or registry.zoo_dir())
+    scores = read_scores(root)
+    lines = [
+        "# painters zoo", "",
+        "Small trained transformers with 12 layers each, shipped so that layer experiments run anywhere without a "
+        "download (GitHub issue 5). Each folder loads with `from_pretrained` and carries its processor or "
+        "tokenizer; `painters.zoo.load(name)` returns `(model, processor)`. Scores come from painters' own tasks "
+        "(`python -m painters.zoo eval NAME`) and are recorded in `scores.json`.", "",
+        "| model | class | params | weights | metric | full eval set | shipped eval data | retrain |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]  # fmt: skip
+    for name, spec in registry.ZOO.items():
+        entry = scores.get(name, {})
+        full, shipped = entry.get("full", {}), entry.get("shipped", {})
+        metric = METRIC_NAMES.get(spec.metric, spec.metric)
+        extra = ""
+        if "unigram_perplexity" in full:
+            extra = f" (unigram {full['unigram_perplexity']:.1f})"
+        lines.append(
+            f"| [{name}]({name}/README.md) | `{spec.model_class}` | {entry.get('params', 0) / 1e6:.2f} M | "
+            f"{entry.get('weights_bytes', 0) / 1e6:.2f} MB | {metric} | {_fmt(full.get(spec.metric, float('nan')))}"
+            f"{extra} | {_fmt(shipped.get(spec.metric, float('nan')))} | "
+            f"{entry.get('train', {}).get('seconds', 0) / 60:.1f} min |"
+        )
+    lines += [
+        "", "Full eval sets: the 10,000 Fashion-MNIST test images; the first 1,000 eval scenes (seed 7, test "
+        "images); the whole held-out text (60 chapters). Retrain times: 2 CPU threads on a shared 2-core machine.", "",
+        "## Shipped eval data (`data/`)", "",
+        "- `fashion-mnist-test/test/<class>/<test index>.png`: the first 50 test images of each class (500), class "
+        "folders named as the classifier's `id2label`: `painters.tasks.load(\"classification\", "
+        "data=\"zoo/data/fashion-mnist-test\", split=\"test\")`",
+        "- `fashion-scenes/`: the first 200 eval scenes: `images/*.png` (64x64 grey), `masks/*.png` (class "
+        "indices: 0 background, 1-10 classes, 255 ignore) and `instances.json` (COCO boxes `[x, y, w, h]`, "
+        "category ids 1-10): `painters.tasks.load(\"detection\", data=\"zoo/data/fashion-scenes\")`, "
+        "`painters.tasks.load(\"segmentation\", data=\"zoo/data/fashion-scenes\", labels=[\"background\", ...])`",
+        "- `kjv-heldout.txt`: the first held-out chapters of the King James Bible (30 KB): "
+        "`painters.tasks.load(\"perplexity\", data=\"zoo/data/kjv-heldout.txt\")`", "",
+        "Sources: Fashion-MNIST (MIT licence) from Debian's `dataset-fashion-mnist`; the King James Bible (public "
+        "domain) from Debian's `bible-kjv-text`.", "",
+        "## Retrain", "", "```bash", "apt-get install -y dataset-fashion-mnist bible-kjv-text",
+        "python -m painters.zoo train all --out zoo/      # or one NAME; --epochs N overrides the recipe",
+        "python -m painters.zoo eval all                  # rescore, update scores.json and the cards",
+        "python -m painters.zoo data --out zoo/           # rewrite zoo/data (deterministic)", "```",
+    ]  # fmt: skip
+    path = root / "README.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

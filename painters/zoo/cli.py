@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 
@@ -43,14 +44,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         params = sum(p.numel() for p in registry.load(name, root)[0].parameters())
         cards.update_scores(name, {"params": params, "train": {
             "seconds": round(log.seconds, 1), "steps": log.steps, "epochs": recipe.epochs, "loss": round(log.loss, 4),
-            "threads": args.threads, "loss_history": log.history}}, root)  # fmt: skip
+            "threads": args.threads, "loss_history": log.history, "recipe": asdict(recipe)}}, root,
+            replace=True)  # fmt: skip
         print(f"{name}: {log.steps} steps in {log.seconds / 60:.1f} min, loss {log.loss:.4f} -> {root / name}")
         if args.no_eval:
-            cards.write_card(name, root, recipe)
+            cards.write_card(name, root)
             continue
-        result = _evaluate(name, root, full=not args.shipped_only, quiet=args.quiet)
-        cards.write_card(name, root, recipe)
-        _report(name, result)
+        _report(name, _evaluate(name, root, full=not args.shipped_only, quiet=args.quiet))
+    cards.write_index(root)
     return 0
 
 
@@ -68,6 +69,8 @@ def _report(name: str, result: dict) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
+    from painters.zoo import cards
+
     torch.set_num_threads(args.threads)
     root = Path(args.root)
     for name in _names(args.name):
@@ -75,6 +78,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         _report(name, result)
         if args.json:
             print(json.dumps(result, indent=2))
+    cards.write_index(root)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 import transformers
 from torch import nn
 
@@ -30,7 +31,7 @@ _VISION: dict[str, Any] = {
 }
 
 CONFIGS: dict[str, dict[str, Any]] = {
-    "fashion-vit": {**_VISION, "image_size": 28, "patch_size": 4},
+    "fashion-vit": {**_VISION, "image_size": 32, "patch_size": 8},
     "fashion-yolos": {
         **_VISION,
         "image_size": [SCENE_SIZE, SCENE_SIZE],
@@ -44,7 +45,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "patch_size": 8,
         "backbone_out_indices": [2, 5, 8, 11],
         "neck_hidden_sizes": [16, 32, 64, 64],
-        "reassemble_factors": [4, 2, 1, 0.5],
+        "reassemble_factors": [2, 1, 0.5, 0.25],
         "fusion_hidden_size": 32,
         "use_auxiliary_head": False,
         "semantic_classifier_dropout": 0.0,
@@ -87,10 +88,24 @@ def build(name: str, vocab_size: int = LLAMA_VOCAB, **overrides: Any) -> nn.Modu
     if name == "fashion-vit":
         return transformers.ViTForImageClassification(transformers.ViTConfig(**kwargs, **label_kwargs))
     if name == "fashion-yolos":
-        return transformers.YolosForObjectDetection(transformers.YolosConfig(**kwargs, **label_kwargs))
-    if name == "fashion-dpt":
-        return transformers.DPTForSemanticSegmentation(transformers.DPTConfig(**kwargs, **label_kwargs))
-    raise KeyError(f"unknown zoo model {name!r}; known: {sorted(CONFIGS)}")
+        model = transformers.YolosForObjectDetection(transformers.YolosConfig(**kwargs, **label_kwargs))
+    elif name == "fashion-dpt":
+        model = transformers.DPTForSemanticSegmentation(transformers.DPTConfig(**kwargs, **label_kwargs))
+    else:
+        raise KeyError(f"unknown zoo model {name!r}; known: {sorted(CONFIGS)}")
+    _randomise_embeddings(model)
+    return model
+
+
+def _randomise_embeddings(model: nn.Module) -> None:
+    """Truncated-normal tokens and position embeddings where transformers starts them at zero (YOLOS, DPT):
+    ten identical zero detection tokens would only tell themselves apart through the Hungarian matching."""
+    std = model.config.initializer_range
+    for name, param in model.named_parameters():
+        if name.rsplit(".", 1)[-1] in ("cls_token", "detection_tokens", "position_embeddings",
+                                       "mid_position_embeddings"):
+            with torch.no_grad():
+                nn.init.trunc_normal_(param, std=std, a=-2 * std, b=2 * std)
 
 
 def image_processor(name: str) -> Any:

@@ -79,6 +79,11 @@ def skip_profile(model: nn.Module, processor: Any, task: Any, metric: str) -> li
     return [score(model, processor, task, painters.skip(i, i + 1))[metric] for i in range(count)]
 
 
+def source_available(source: str) -> bool:
+    """Whether the training/eval source (``"fashion-mnist"`` or ``"kjv"``) can be read here."""
+    return fashion_mnist.available() if source == "fashion-mnist" else text.available()
+
+
 def unigram_perplexity(tokenizer: Any, train: str, heldout: str) -> float:
     """Perplexity of an add-one-smoothed unigram model of ``train``'s tokens on ``heldout``'s tokens.
 
@@ -94,7 +99,8 @@ def unigram_perplexity(tokenizer: Any, train: str, heldout: str) -> float:
 def evaluate_model(name: str, root: str | Path | None = None, *, full: bool = True, profile: bool = True,
                    progress: bool = False) -> dict[str, Any]:
     """Scores of a saved zoo model: ``shipped`` (zoo/data), ``full`` (whole eval set) and ``skip_layer``
-    (the primary metric on the shipped data with each layer skipped), plus the unigram baseline for the LM."""
+    (the primary metric on the shipped data with each layer skipped), plus the unigram baseline for the LM.
+    ``full`` (and the unigram baseline) are left out where the source data is not installed."""
     spec = registry.spec(name)
     model, processor = registry.load(name, root)
     shipped = shipped_task(name, root)
@@ -102,14 +108,14 @@ def evaluate_model(name: str, root: str | Path | None = None, *, full: bool = Tr
     result["shipped"] = _keep(score(model, processor, shipped, progress=progress))
     if profile:
         result["skip_layer"] = [round(v, 4) for v in skip_profile(model, processor, shipped, spec.metric)]
-    if full:
+    if full and source_available(spec.source):
         with tempfile.TemporaryDirectory() as workdir:
             result["full"] = _keep(score(model, processor, full_task(name, workdir), progress=progress))
-    if name == "tiny-llama":
+    if name == "tiny-llama" and text.available():
         train_text = text.train_text()
         result["shipped"]["unigram_perplexity"] = round(
             unigram_perplexity(processor, train_text, registry.data_path(name, root).read_text(encoding="utf-8")), 3)
-        if full:
+        if "full" in result:
             result["full"]["unigram_perplexity"] = round(
                 unigram_perplexity(processor, train_text, text.heldout_text() + "\n"), 3)
     return result

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -23,7 +24,7 @@ from painters.zoo.models import PIXEL_MEAN, PIXEL_STD
 class Recipe:
     """Optimisation settings of one zoo model. ``head_lr`` scales the learning rate of the task head's
     parameters (names starting with one of ``head_prefixes``); ``samples`` = training examples per epoch
-    (None: the whole training set)."""
+    (None: the whole training set); ``init`` names the zoo classifier whose backbone starts the model."""
 
     epochs: int
     batch_size: int
@@ -35,14 +36,16 @@ class Recipe:
     head_lr: float = 1.0
     head_prefixes: tuple[str, ...] = ()
     samples: int | None = None
+    init: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 RECIPES: dict[str, Recipe] = {
-    "fashion-vit": Recipe(epochs=6, batch_size=128, lr=2e-3, weight_decay=0.05),
-    "fashion-yolos": Recipe(epochs=20, batch_size=64, lr=1e-3, samples=8000, head_lr=3.0,
+    "fashion-vit": Recipe(epochs=7, batch_size=64, lr=2e-3, extra={"shift": 1}),
+    "fashion-yolos": Recipe(epochs=25, batch_size=64, lr=1e-3, samples=8000, head_lr=3.0,
                             head_prefixes=("class_labels_classifier", "bbox_predictor")),
-    "fashion-dpt": Recipe(epochs=8, batch_size=64, lr=2e-3, samples=8000),
+    "fashion-dpt": Recipe(epochs=8, batch_size=64, lr=2e-3, samples=8000, head_lr=3.0, head_prefixes=("neck", "head"),
+                          init="fashion-vit"),
     "tiny-llama": Recipe(epochs=1, batch_size=32, lr=3e-3, weight_decay=0.1),
 }
 """The recipe each model is trained with (``--epochs`` overrides ``epochs``)."""
@@ -67,7 +70,7 @@ def seed_everything(seed: int) -> None:
 
 def normalise_pixels(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     """uint8 grey (B, H, W) -> float (B, 3, H, W) exactly as the zoo image processors normalise RGB pixels."""
-    x = torch.as_tensor(np.asarray(images)).float() * (1 / 255)  # float32 as the processor's rescale
+    x = torch.as_tensor(np.array(images, copy=True)).float() * (1 / 255)  # float32 as the processor's rescale
     mean, std = torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1), torch.tensor(PIXEL_STD).view(1, 3, 1, 1)
     return (x[:, None].expand(-1, 3, -1, -1) - mean) / std
 
@@ -88,9 +91,25 @@ def _param_groups(model: nn.Module, recipe: Recipe) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def model_loss(model: nn.Module, inputs: dict[str, Any]) -> torch.Tensor:
+    """The loss ``transformers`` computes when given ``labels``."""
+    return model(**inputs).loss
+
+
+def segmentation_loss(model: nn.Module, inputs: dict[str, Any]) -> torch.Tensor:
+    """Cross-entropy of the logits upsampled to the mask size, 255 ignored (DPT's own loss, computed here
+    because transformers 5.23's DPT raises on ``labels`` when it has no auxiliary head)."""
+    logits = model(pixel_values=inputs["pixel_values"]).logits
+    labels = inputs["labels"]
+    logits = nn.functional.interpolate(logits, size=labels.shape[-2:], mode="bilinear", align_corners=False)
+    return nn.functional.cross_entropy(logits, labels, ignore_index=scenes.IGNORE)
+
+
 def fit(model: nn.Module, recipe: Recipe, batches: Callable[[int], Iterator[dict[str, Any]]], steps_per_epoch: int,
-        *, max_steps: int | None = None, progress: bool = True, desc: str = "train") -> TrainLog:
-    """Train ``model`` with AdamW and linear warmup + cosine decay; ``batches(epoch)`` yields model kwargs."""
+        *, loss_fn: Callable[[nn.Module, dict[str, Any]], torch.Tensor] = model_loss, max_steps: int | None = None,
+        progress: bool = True, desc: str = "train") -> TrainLog:
+    """Train ``model`` with AdamW and linear warmup + cosine decay; ``batches(epoch)`` yields model kwargs
+    (with ``labels``) and ``loss_fn(model, kwargs)`` gives the loss."""
     total = recipe.epochs * steps_per_epoch if max_steps is None else min(max_steps, recipe.epochs * steps_per_epoch)
     optimizer = torch.optim.AdamW(_param_groups(model, recipe), betas=(0.9, 0.98))
     base = [group["lr"] for group in optimizer.param_groups]
@@ -106,7 +125,7 @@ def fit(model: nn.Module, recipe: Recipe, batches: Callable[[int], Iterator[dict
                 1 + math.cos(math.pi * (log.steps - warmup) / max(1, total - warmup)))
             for group, lr in zip(optimizer.param_groups, base):
                 group["lr"] = lr * scale
-            loss = model(**inputs).loss
+            loss = loss_fn(model, inputs)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if recipe.clip:
@@ -115,7 +134,7 @@ def fit(model: nn.Module, recipe: Recipe, batches: Callable[[int], Iterator[dict
             value = float(loss.detach())
             running = value if math.isnan(running) else 0.98 * running + 0.02 * value
             log.steps += 1
-            if log.steps % max(1, steps_per_epoch // 10) == 0:
+            if log.steps % steps_per_epoch == 0:
                 log.history.append(round(running, 4))
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, loss=f"{running:.4f}", refresh=False)
@@ -139,10 +158,18 @@ def _shift(images: torch.Tensor, generator: torch.Generator, pad: int = 2) -> to
     return padded[torch.arange(b)[:, None, None], rows, cols]
 
 
-def vit_batches(recipe: Recipe) -> tuple[Callable[[int], Iterator[dict[str, Any]]], int]:
-    """Shuffled Fashion-MNIST train batches with random shifts; and the steps per epoch."""
+def resize_images(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 grey images (N, H, W) resized to (N, size, size) with PIL bilinear, as the image processors do."""
+    if images.shape[1:] == (size, size):
+        return images
+    resample = Image.Resampling.BILINEAR
+    return np.stack([np.asarray(Image.fromarray(image).resize((size, size), resample)) for image in images])
+
+
+def vit_batches(recipe: Recipe, size: int) -> tuple[Callable[[int], Iterator[dict[str, Any]]], int]:
+    """Shuffled Fashion-MNIST train batches at ``size`` pixels, randomly shifted; and the steps per epoch."""
     images, labels = fashion_mnist.load("train")
-    images, labels = torch.from_numpy(images.copy()), torch.from_numpy(labels.copy())
+    images, labels = torch.from_numpy(resize_images(images, size).copy()), torch.from_numpy(labels.copy())
     n = recipe.samples or len(images)
     shift = int(recipe.extra.get("shift", 2))
 
@@ -256,8 +283,12 @@ def train_tokenizer(corpus: str, vocab_size: int = models.LLAMA_VOCAB) -> Any:
 
 def train(name: str, folder: str | Path, recipe: Recipe | None = None, *, max_steps: int | None = None,
           progress: bool = True) -> TrainLog:
-    """Train zoo model ``name`` with ``recipe`` (default ``RECIPES[name]``) and save it to ``folder``."""
+    """Train zoo model ``name`` with ``recipe`` (default ``RECIPES[name]``) and save it to ``folder``.
+
+    A recipe with ``init`` starts from the backbone of that zoo model, read from ``folder``'s parent.
+    """
     recipe = recipe or RECIPES[name]
+    folder = Path(folder)
     seed_everything(recipe.seed)
     start = time.perf_counter()
     if name == "tiny-llama":
@@ -267,11 +298,77 @@ def train(name: str, folder: str | Path, recipe: Recipe | None = None, *, max_st
     else:
         processor = models.image_processor(name)
         model = models.build(name)
+        if recipe.init:
+            init_from_classifier(model, _load_classifier(folder.parent / recipe.init))
         if name == "fashion-vit":
-            batches, steps = vit_batches(recipe)
+            batches, steps = vit_batches(recipe, models.CONFIGS[name]["image_size"])
         else:
             batches, steps = scene_batches(recipe, "masks" if name == "fashion-dpt" else "boxes")
-    log = fit(model, recipe, batches, steps, max_steps=max_steps, progress=progress, desc=f"train {name}")
+    loss_fn = segmentation_loss if name == "fashion-dpt" else model_loss
+    log = fit(model, recipe, batches, steps, loss_fn=loss_fn, max_steps=max_steps, progress=progress,
+              desc=f"train {name}")
     save(model, processor, folder)
     log.seconds = time.perf_counter() - start
     return log
+
+
+# ---- backbone transfer ------------------------------------------------------------------------------------------
+
+
+def _load_classifier(folder: Path) -> nn.Module:
+    import transformers
+
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(f"{folder} holds no model to start from: train {folder.name} first "
+                                f"(`python -m painters.zoo train {folder.name} --out {folder.parent}`)")
+    return transformers.ViTForImageClassification.from_pretrained(folder, dtype=torch.float32)
+
+_VIT_TO_V4_NAMES = (
+    ("attention.q_proj.", "attention.attention.query."), ("attention.k_proj.", "attention.attention.key."),
+    ("attention.v_proj.", "attention.attention.value."), ("attention.o_proj.", "attention.output.dense."),
+    ("mlp.fc1.", "intermediate.dense."), ("mlp.fc2.", "output.dense."),
+)  # fmt: skip
+"""ViT layer parameter names in transformers 5 -> the names YOLOS and DPT layers still use."""
+
+
+def init_from_classifier(model: nn.Module, classifier: nn.Module) -> list[str]:
+    """Copy a ``ViTForImageClassification`` backbone into a YOLOS or DPT model (as YOLOS starts from DeiT and
+    DPT from ViT): patch embedding, CLS token, the 12 layers and the final norm; the patch position
+    embeddings are resized (bicubic) to the new patch grid. Returns the target parameter names set."""
+    prefix = "vit" if hasattr(model, "vit") else "dpt"
+    target = model.state_dict()
+    updates: dict[str, torch.Tensor] = {}
+    for key, value in classifier.state_dict().items():
+        if not key.startswith("vit."):
+            continue  # the classification head
+        name = key.removeprefix("vit.")
+        if name.startswith("layers."):
+            _, index, rest = name.split(".", 2)
+            for new, old in _VIT_TO_V4_NAMES:
+                rest = rest.replace(new, old) if rest.startswith(new) else rest
+            name = f"encoder.layer.{index}.{rest}"
+        destination = f"{prefix}.{name}"
+        if destination not in target:
+            raise KeyError(f"{key} of the classifier has no counterpart {destination} in {type(model).__name__}")
+        if name == "embeddings.position_embeddings":
+            value = _resize_positions(value, target[destination])
+        if value.shape != target[destination].shape:
+            shapes = f"{tuple(value.shape)} vs {tuple(target[destination].shape)}"
+            raise ValueError(f"{key} does not fit {destination}: {shapes}")
+        updates[destination] = value
+    model.load_state_dict(updates, strict=False)
+    return sorted(updates)
+
+
+def _resize_positions(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(1, 1 + g*g, D) CLS + patch-grid position embeddings -> the target's (1, 1 + G*G [+ extra], D); extra
+    trailing positions (YOLOS detection tokens) keep the target's values."""
+    grid = math.isqrt(source.shape[1] - 1)
+    patches = source[:, 1:].reshape(1, grid, grid, -1).permute(0, 3, 1, 2)
+    extra = 0
+    while math.isqrt(target.shape[1] - 1 - extra) ** 2 != target.shape[1] - 1 - extra:
+        extra += 1
+    size = math.isqrt(target.shape[1] - 1 - extra)
+    resized = nn.functional.interpolate(patches, size=(size, size), mode="bicubic", align_corners=False)
+    resized = resized.permute(0, 2, 3, 1).reshape(1, size * size, -1)
+    return torch.cat([source[:, :1], resized, target[:, target.shape[1] - extra :]], dim=1)
