@@ -44,8 +44,7 @@ RECIPES: dict[str, Recipe] = {
     "fashion-vit": Recipe(epochs=7, batch_size=64, lr=2e-3, extra={"shift": 1}),
     "fashion-yolos": Recipe(epochs=25, batch_size=64, lr=1e-3, samples=8000, head_lr=3.0,
                             head_prefixes=("class_labels_classifier", "bbox_predictor")),
-    "fashion-dpt": Recipe(epochs=8, batch_size=64, lr=2e-3, samples=8000, head_lr=3.0, head_prefixes=("neck", "head"),
-                          init="fashion-vit"),
+    "fashion-dpt": Recipe(epochs=8, batch_size=64, lr=2e-3, samples=8000, init="fashion-vit"),
     "tiny-llama": Recipe(epochs=1, batch_size=32, lr=3e-3, weight_decay=0.1),
 }
 """The recipe each model is trained with (``--epochs`` overrides ``epochs``)."""
