@@ -20,6 +20,7 @@ from painters.plot import (  # noqa: E402
     degradation_data,
     degradation_figure,
     loop_heatmap,
+    overview_figure,
     plot_results,
     range_heatmap,
     similarity_heatmap,
@@ -243,6 +244,27 @@ def test_degradation_curves_single_panel_and_op_filter(df):
     assert list(data.columns) == ["line", "n_affected", "normalised"] and len(data) == T + 1
 
 
+def test_overview_figure_has_each_tasks_heatmap(df, tmp_path):
+    fig = overview_figure(df, "skip")
+    heatmaps = [ax for ax in fig.axes if ax.get_title()]  # the colour bars have no title
+    assert [ax.get_title() for ax in heatmaps] == [f"skip on tiny-vit, {t}: normalised {m}" for t, m in TASKS.items()]
+    for ax, task in zip(heatmaps, TASKS):
+        np.testing.assert_array_equal(cells(ax), cells(range_heatmap(df, "skip", task)))
+    four = pd.concat([df.assign(task=f"{t}-{k}") for k in range(2) for t in TASKS])
+    fig = overview_figure(four, "swap")
+    heatmaps = [ax for ax in fig.axes if ax.get_title()]
+    assert len(heatmaps) == 4 and heatmaps[1].get_subplotspec().get_geometry()[:2] == (2, 2)  # a square
+    np.testing.assert_array_equal(cells(heatmaps[3]), cells(swap_heatmap(df, "wiki text/2")))
+    assert len(degradation_figure(four).axes) == 4
+    only = df[(df["task"] == "wiki text/2") | (df["op"] != "swap")]
+    assert len([ax for ax in overview_figure(only, "swap").axes if ax.get_title()]) == 1
+    with pytest.raises(NoDataError):
+        overview_figure(df, "middle_repeat")
+    with pytest.raises(ValueError, match="op must be"):
+        overview_figure(df, "bogus")
+    assert_saves(fig, tmp_path)
+
+
 def test_similarity_heatmap_values(tmp_path):
     matrix = np.fromfunction(lambda a, b: 1.0 - np.abs(a - b) / 20, (T, T))
     ax = similarity_heatmap(matrix, "fashion-mnist", model=MODEL)
@@ -271,7 +293,7 @@ def test_plot_results_writes_supported_figures(tmp_path):
     stems = [
         "skip_heatmap_fashion-mnist", "reverse_heatmap_fashion-mnist", "shuffle_heatmap_fashion-mnist",
         "parallel_heatmap_fashion-mnist", "swap_heatmap_fashion-mnist", "loop_heatmap_fashion-mnist",
-        "skip_heatmap_wiki_text_2", "degradation", "similarity_wiki_text_2",
+        "skip_heatmap_wiki_text_2", "degradation", "similarity_wiki_text_2", "skip_heatmap_all", "swap_heatmap_all",
     ]
     expected = {tmp_path / "plots" / f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg")}
     assert set(paths) == expected and len(paths) == len(expected)

@@ -13,6 +13,7 @@ means when the grid is at most 16 x 16.
 from painters.plot._common import NoDataError
 from painters.plot.degradation import degradation_curves, degradation_data, degradation_figure
 from painters.plot.loop import loop_grid, loop_heatmap
+from painters.plot.overview import overview_figure
 from painters.plot.ranges import RANGE_OPS, range_grid, range_heatmap
 from painters.plot.results import load_similarity, plot_results
 from painters.plot.similarity import similarity_heatmap
@@ -20,6 +21,6 @@ from painters.plot.swap import swap_grid, swap_heatmap
 
 __all__ = [
     "RANGE_OPS", "NoDataError", "degradation_curves", "degradation_data", "degradation_figure", "load_similarity",
-    "loop_grid", "loop_heatmap", "plot_results", "range_grid", "range_heatmap", "similarity_heatmap", "swap_grid",
-    "swap_heatmap",
+    "loop_grid", "loop_heatmap", "overview_figure", "plot_results", "range_grid", "range_heatmap",
+    "similarity_heatmap", "swap_grid", "swap_heatmap",
 ]

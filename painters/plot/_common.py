@@ -74,6 +74,11 @@ def title(what: str, rows: pd.DataFrame, task: str) -> str:
     return f"{what} on {joined(rows, 'model')}, {task}: normalised {joined(rows, 'metric', 'score')}"
 
 
+def panel_columns(panels: int, most: int = 3) -> int:
+    """Columns of a figure with one panel per task: 2 for four panels (a square), else up to ``most``."""
+    return 2 if panels == 4 else max(1, min(most, panels))
+
+
 def new_axes(ax: Axes | None, shape: tuple[int, int]) -> Axes:
     """``ax``, or the axes of a new pyplot figure sized for a ``rows x cols`` grid."""
     if ax is not None:

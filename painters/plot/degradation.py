@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from painters.plot._common import NoDataError, select_task, title, usable
+from painters.plot._common import NoDataError, panel_columns, select_task, title, usable
 
 OP_ORDER = ("skip", "middle_repeat", "repeat", "reverse", "shuffle", "swap", "parallel", "order")
 YLIM = (-1.0, 2.0)
@@ -119,18 +119,18 @@ def degradation_figure(
     tasks: Sequence[str] | None = None,
     *,
     ops: Sequence[str] | None = None,
-    ncols: int = 3,
+    ncols: int | None = None,
     fig: Figure | None = None,
 ) -> Figure:
     """The paper's figure: one degradation panel per task (``tasks`` defaults to every task with data, in
     table order), lines coloured the same in every panel. Draws on ``fig`` when given (it should be empty),
-    else on a new pyplot figure. Returns the Figure."""
+    else on a new pyplot figure; ``ncols`` defaults to 3 (2 for four panels). Returns the Figure."""
     rows = usable(df)
     if tasks is None:
         tasks = [t for t in pd.unique(rows["task"]) if _has_curves(rows, t, ops)]
     if not tasks:
         raise NoDataError("no task has rows for the degradation figure")
-    ncols = min(ncols, len(tasks))
+    ncols = panel_columns(len(tasks)) if ncols is None else max(1, min(ncols, len(tasks)))
     nrows = math.ceil(len(tasks) / ncols)
     size = (5.0 * ncols, 3.8 * nrows)
     if fig is None:

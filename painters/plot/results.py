@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from painters.plot._common import NoDataError, check_formats, joined, safe_name, save_figure, usable
 from painters.plot.degradation import degradation_figure
 from painters.plot.loop import loop_heatmap
+from painters.plot.overview import overview_figure
 from painters.plot.ranges import RANGE_OPS, range_heatmap, repeat_counts
 from painters.plot.similarity import similarity_heatmap
 from painters.plot.swap import swap_heatmap
@@ -36,9 +37,11 @@ def plot_results(
 
     Files, per task ``<t>`` (named as the similarity files): ``<op>_heatmap_<t>`` for each range op present
     (``repeat_x<K>_heatmap_<t>`` when several repeat counts were run), ``swap_heatmap_<t>``,
-    ``loop_heatmap_<t>`` (looped parallel), ``similarity_<t>``; and one ``degradation`` figure with a panel per
-    task. A figure the table has no rows for is skipped. Raises ``FileNotFoundError`` when the directory has
-    neither a results table nor similarity matrices.
+    ``loop_heatmap_<t>`` (looped parallel), ``similarity_<t>``; one ``degradation`` figure with a panel per
+    task; and, when the table holds several tasks, ``skip_heatmap_all`` and ``swap_heatmap_all``
+    (:func:`overview_figure`: a panel per task, i.e. every model of a multi-model sweep side by side). A figure
+    the table has no rows for is skipped.
+    Raises ``FileNotFoundError`` when the directory has neither a results table nor similarity matrices.
     """
     results_dir = Path(results_dir)
     out = Path(out_dir) if out_dir is not None else results_dir / "plots"
@@ -71,6 +74,12 @@ def plot_results(
                 heatmap_file(f"{name}_heatmap_{slug}", range_heatmap, rows, op, task, times=times)
         heatmap_file(f"swap_heatmap_{slug}", swap_heatmap, rows, task)
         heatmap_file(f"loop_heatmap_{slug}", loop_heatmap, rows, task)
+    for op in ("skip", "swap") if len(tasks) > 1 else ():
+        try:
+            fig = overview_figure(df, op, fig=Figure())
+        except NoDataError:
+            continue
+        paths.extend(save_figure(fig, out, f"{op}_heatmap_all", formats))
     if df is not None:
         try:
             fig = degradation_figure(df, fig=Figure())

@@ -46,10 +46,10 @@ def _tokenize(tokenizer: Any, text: str, limit: int | None, margin: int = 64) ->
     than needed, so that the cut (a possibly split last word) lies beyond the tokens kept.
     """
     if limit is None:
-        return list(tokenizer(text)["input_ids"])
+        return list(tokenizer(text, verbose=False)["input_ids"])
     size = 8 * (limit + margin)
     while True:
-        ids = list(tokenizer(text[:size])["input_ids"])
+        ids = list(tokenizer(text[:size], verbose=False)["input_ids"])
         if size >= len(text) or len(ids) >= limit + margin:
             return ids[:limit]
         size *= 2

@@ -89,9 +89,9 @@ def unigram_perplexity(tokenizer: Any, train: str, heldout: str) -> float:
 
     Tokens 2..N of the held-out text are scored, as the perplexity task scores them (the first has no context).
     """
-    counts = Counter(tokenizer(train)["input_ids"])
+    counts = Counter(tokenizer(train, verbose=False)["input_ids"])
     vocab, total = len(tokenizer), sum(counts.values())
-    ids = tokenizer(heldout)["input_ids"][1:]
+    ids = tokenizer(heldout, verbose=False)["input_ids"][1:]
     nll = -sum(math.log((counts[i] + 1) / (total + vocab)) for i in ids) / len(ids)
     return math.exp(nll)
 
