@@ -165,6 +165,18 @@ def test_out_of_memory_halves_the_batch_and_retries(files, tmp_path, monkeypatch
     assert np.array_equal(a.score.to_numpy(), b.score.to_numpy()) and reference.written == stats.written
 
 
+def test_status_looks_at_the_primary_metric_only():
+    """COCO reports NaN (-1) for a size bin without ground truth: that is a defined result, not a blow-up."""
+    from painters.sweep.scoring import record_status
+
+    detection = {"map": 0.4, "map_50": 0.52, "map_large": float("nan"), "n": 200}
+    assert record_status(detection, "map") == "ok"
+    assert record_status({**detection, "map": float("nan")}, "map") == "nonfinite"
+    assert record_status({"perplexity": float("inf")}, "perplexity") == "nonfinite"
+    assert record_status(detection, "map", flagged=True) == "nonfinite"
+    assert record_status(detection, "map", error="ValueError: x") == "error"
+
+
 def test_split_batch_and_nonfinite_helpers():
     batch = Batch(inputs={"pixel_values": torch.zeros(4, 3, 2, 2)}, meta={"labels": torch.arange(4), "p": object()})
     halves = split_batch(batch)

@@ -124,6 +124,8 @@ def test_a_sweep_over_two_models(files, tmp_path):
     assert stats.written == 2 * 4 and sorted(frame.model.unique()) == ["tiny-llama", "tiny-vit"]
     assert set(frame[frame.model == "tiny-llama"].metric) == {"perplexity"}
     assert len(list((tmp_path / "similarity").glob("*.npy"))) == 2
+    assert list(frame.task.unique()) == cfg.task_names and cfg.task_names[0].startswith("classification")
+    assert list(frame.model.unique()) == ["tiny-vit", "tiny-llama"]  # file order, for figures and tables
 
 
 def test_bad_data_of_a_later_task_is_refused_before_any_work(files, tmp_path):

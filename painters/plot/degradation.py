@@ -108,7 +108,7 @@ def degradation_curves(
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layers affected")
     ax.set_ylabel("normalised score")
-    ax.set_title(title("degradation", rows, task))
+    ax.set_title(title("degradation", rows, task), fontsize="medium")
     if legend:
         ax.legend(fontsize="small", title="op")
     return ax
@@ -132,7 +132,7 @@ def degradation_figure(
         raise NoDataError("no task has rows for the degradation figure")
     ncols = panel_columns(len(tasks)) if ncols is None else max(1, min(ncols, len(tasks)))
     nrows = math.ceil(len(tasks) / ncols)
-    size = (5.0 * ncols, 3.8 * nrows)
+    size = (6.2 * ncols, 4.4 * nrows)
     if fig is None:
         fig = plt.figure(figsize=size, layout="constrained")
     else:

@@ -193,6 +193,11 @@ class SweepConfig(_Strict):
             return list(self.models)
         return [ModelRun(model=self.model, tasks=self.tasks)]  # type: ignore[arg-type]
 
+    @property
+    def task_names(self) -> list[str]:
+        """Every task's display name, in file order (unique across the sweep)."""
+        return [task.display for run in self.runs for task in run.tasks]
+
     def fingerprint(self) -> str:
         """A hash of everything that decides the records (not the display-only fields)."""
         data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}})

@@ -132,7 +132,7 @@ class RayExecutor:
         stats = Stats()
         config = self.runner.config
         self.runner.load_tasks()  # bad data is refused here, before any actor starts
-        with ResultStore(self.runner.out).open(config.fingerprint(), self.runner.source,
+        with ResultStore(self.runner.out, config.task_names).open(config.fingerprint(), self.runner.source,
                                                force=self.runner.force) as store:
             for run in config.runs:
                 self._run_model(run, store, stats)

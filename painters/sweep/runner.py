@@ -92,7 +92,8 @@ class SweepRunner:
         start = time.perf_counter()
         stats = Stats()
         tasks = self.load_tasks()  # every task's data is checked before any model loads or any variant runs
-        with ResultStore(self.out).open(self.config.fingerprint(), self.source, force=self.force) as store:
+        store = ResultStore(self.out, self.config.task_names)
+        with store.open(self.config.fingerprint(), self.source, force=self.force) as store:
             for run in self.config.runs:
                 self._run_model(run, tasks, store, stats)
             store.consolidate()

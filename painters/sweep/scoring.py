@@ -154,8 +154,15 @@ class ChunkScorer:
         return base_out, (states if single else []), outputs
 
 
-def _finite(metrics: dict[str, Any]) -> bool:
-    return all(not isinstance(v, float) or math.isfinite(v) for v in metrics.values())
+def record_status(metrics: dict[str, Any], primary: str, *, error: str | None = None, flagged: bool = False) -> str:
+    """``"error"``, ``"nonfinite"`` (the outputs held inf/NaN, or the primary metric is not finite) or ``"ok"``.
+
+    Other metrics may be NaN by definition (COCO's mAP for a size bin without ground truth) and do not count.
+    """
+    value = metrics.get(primary)
+    if error:
+        return "error"
+    return "nonfinite" if flagged or (isinstance(value, float) and not math.isfinite(value)) else "ok"
 
 
 def make_record(*, sweep: str, fingerprint: str, model: str, task: Task | TaskInfo, task_name: str, task_type: str,
@@ -165,9 +172,9 @@ def make_record(*, sweep: str, fingerprint: str, model: str, task: Task | TaskIn
     metrics = dict(metrics)
     error = metrics.pop("error", None)
     flagged = metrics.pop("nonfinite", False)
-    status = "error" if error else ("nonfinite" if flagged or not _finite(metrics) else "ok")
-    summary = summarise(task, metrics, reference if reference is not None else metrics) if not error else {}
     primary = task.primary_metric
+    status = record_status(metrics, primary, error=error, flagged=flagged)
+    summary = summarise(task, metrics, reference if reference is not None else metrics) if not error else {}
     op = variant.ops[0] if len(variant.ops) == 1 else None
     d = op.to_dict() if op is not None else {}
     start, end = op.span(plan.num_layers) if op is not None else (None, None)

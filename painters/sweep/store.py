@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,10 @@ def atomic_write(path: Path, data: bytes) -> None:
 class ResultStore:
     """Records of one sweep in ``root``; open it with :meth:`open` (takes the lock)."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, task_order: Sequence[str] = ()):
+        """``task_order``: the sweep's task names in file order; the table lists their rows in that order."""
         self.root = Path(root)
+        self.task_order = list(task_order)
         self.records_dir = self.root / "records"
         self._lock_file: Any = None
 
@@ -144,8 +147,12 @@ class ResultStore:
         return [json.loads(p.read_text()) for p in sorted(self.records_dir.glob("*.json"))]
 
     def table(self) -> pd.DataFrame:
-        """All records as one table (nullable integer columns for span parameters)."""
+        """All records as one table (nullable integer columns for span parameters), tasks in ``task_order``."""
         frame = pd.DataFrame(self.records())
+        if self.task_order and "task" in frame:
+            rank = {task: k for k, task in enumerate(self.task_order)}
+            frame = frame.sort_values("task", key=lambda t: t.map(rank).fillna(len(rank)), kind="stable")
+            frame = frame.reset_index(drop=True)
         for column in ("start", "end", "i", "j", "n_affected", "seed", "iterations", "times", "paper_n"):
             if column in frame:
                 frame[column] = frame[column].astype("Int64")
