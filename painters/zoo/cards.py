@@ -16,8 +16,9 @@ SCORES_FILE = "scores.json"
 DATA_NOTES = {
     "fashion-vit": (
         "Fashion-MNIST (Zalando; MIT licence) from Debian's `dataset-fashion-mnist`: trained on the 60k train "
-        "images (random shifts of up to 2 pixels), scored on the 10k test images. Input: the 28x28 grey image "
-        "as RGB, pixels mapped to [-1, 1]."
+        f"images (random shifts of up to {RECIPES['fashion-vit'].extra['shift']} pixel), scored on the 10k test "
+        f"images. Input: the 28x28 grey image resized to {models.CONFIGS['fashion-vit']['image_size']}x"
+        f"{models.CONFIGS['fashion-vit']['image_size']} (bilinear) as RGB, pixels mapped to [-1, 1]."
     ),
     "fashion-yolos": (
         "Fashion-MNIST scenes (`painters/zoo/scenes.py`): 1-4 Fashion-MNIST items, each resized to 20-34 "
@@ -27,9 +28,10 @@ DATA_NOTES = {
     ),
     "tiny-llama": (
         "The King James Bible (public domain) from Debian's `bible-kjv-text`, one verse per line, chapters "
-        "separated by blank lines; every 20th chapter (i % 20 == 10, 60 of 1189) is held out. Tokenizer: "
+        "separated by blank lines; every 20th chapter (i % 20 == 10: 59 of 1189) is held out. Tokenizer: "
         "byte-level BPE with 2048 tokens trained on the train split (`<pad>`, `<s>`, `</s>` = 0, 1, 2; none "
-        "added automatically). Training: random 128-token windows."
+        "added automatically). Training: random 128-token windows; an epoch is as many windows as the train split "
+        "has 128-token blocks (about 1.1M tokens)."
     ),
 }
 DATA_NOTES["fashion-dpt"] = DATA_NOTES["fashion-yolos"].replace("COCO boxes tight around each item's pixels >= 32",
@@ -149,7 +151,7 @@ def write_index(root: str | Path | None = None) -> Path:
         )
     lines += [
         "", "Full eval sets: the 10,000 Fashion-MNIST test images; the first 1,000 eval scenes (seed 7, test "
-        "images); the whole held-out text (60 chapters). Retrain times: 2 CPU threads on a shared 2-core machine.", "",
+        "images); the whole held-out text (59 chapters). Retrain times: 2 CPU threads on a shared 2-core machine.", "",
         "## Shipped eval data (`data/`)", "",
         "- `fashion-mnist-test/test/<class>/<test index>.png`: the first 50 test images of each class (500), class "
         "folders named as the classifier's `id2label`: `painters.tasks.load(\"classification\", "

@@ -27,7 +27,7 @@ ZOO: dict[str, ZooSpec] = {
     spec.name: spec
     for spec in (
         ZooSpec("fashion-vit", "ViTForImageClassification", "classification", "top1", True,
-                "fashion-mnist-test", "Fashion-MNIST classifier (28x28, patch 4)", "fashion-mnist",
+                "fashion-mnist-test", "Fashion-MNIST classifier (28x28 images at 32x32, patch 8)", "fashion-mnist",
                 {"split": "test"}),
         ZooSpec("fashion-yolos", "YolosForObjectDetection", "detection", "map_50", True,
                 "fashion-scenes", "detector of Fashion-MNIST scenes (64x64, patch 8, 10 detection tokens)",

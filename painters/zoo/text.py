@@ -17,7 +17,7 @@ from pathlib import Path
 
 HELDOUT_EVERY = 20
 HELDOUT_OFFSET = 10
-"""Chapter i (0-based, in canonical order; 1189 in all) is held out when i % 20 == 10 (60 chapters, 5%)."""
+"""Chapter i (0-based, in canonical order; 1189 in all) is held out when i % 20 == 10 (59 chapters, 5%)."""
 
 _VERSE = re.compile(r"^(\S+?)(\d+):(\d+) (.*)$")
 INSTALL_HINT = (

@@ -45,7 +45,7 @@ RECIPES: dict[str, Recipe] = {
     "fashion-yolos": Recipe(epochs=25, batch_size=64, lr=1e-3, samples=8000, head_lr=3.0,
                             head_prefixes=("class_labels_classifier", "bbox_predictor")),
     "fashion-dpt": Recipe(epochs=8, batch_size=64, lr=2e-3, samples=8000, init="fashion-vit"),
-    "tiny-llama": Recipe(epochs=1, batch_size=32, lr=3e-3, weight_decay=0.1),
+    "tiny-llama": Recipe(epochs=5, batch_size=32, lr=3e-3, weight_decay=0.1),
 }
 """The recipe each model is trained with (``--epochs`` overrides ``epochs``)."""
 
@@ -215,7 +215,7 @@ def detection_target(scene: scenes.Scene, size: int) -> dict[str, torch.Tensor]:
 
 def lm_batches(recipe: Recipe, tokenizer: Any) -> tuple[Callable[[int], Iterator[dict[str, Any]]], int]:
     """Random windows of ``LLAMA_CONTEXT`` tokens over the tokenised training text."""
-    ids = torch.tensor(tokenizer(text.train_text())["input_ids"], dtype=torch.long)
+    ids = torch.tensor(tokenizer(text.train_text(), verbose=False)["input_ids"], dtype=torch.long)
     width = models.LLAMA_CONTEXT
     n = recipe.samples or len(ids) // width
 

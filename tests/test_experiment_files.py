@@ -1,0 +1,43 @@
+"""Every sweep file shipped under experiments/ validates and expands (no model is loaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from painters.sweep.config import load_sweep
+from painters.sweep.generators import expand_ops
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = sorted((ROOT / "experiments").rglob("*.yaml"))
+UNRUNNABLE = {"reference.yaml"}
+"""Documents every field; not meant to be run as is."""
+
+
+def test_there_are_experiment_files() -> None:
+    names = {p.relative_to(ROOT / "experiments").as_posix() for p in FILES}
+    assert {"quickstart.yaml", "deit-imagenet.yaml", "yolos-coco.yaml", "dpt-ade20k.yaml", "llama-language.yaml",
+            "zoo/fashion-vit.yaml", "zoo/fashion-yolos.yaml", "zoo/fashion-dpt.yaml", "zoo/tiny-llama.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.name not in UNRUNNABLE], ids=lambda p: p.name)
+def test_experiment_file_validates_and_expands(path: Path) -> None:
+    config = load_sweep(path)
+    assert path.read_text(encoding="utf-8").startswith("# What it shows:")
+    variants = expand_ops(config.ops, 12)
+    assert len(variants) > 1 and len({v.id for v in variants}) == len(variants)
+
+
+def test_quickstart_covers_the_four_zoo_models_with_every_op() -> None:
+    config = load_sweep(ROOT / "experiments" / "quickstart.yaml")
+    assert [run.model.id for run in config.runs] == ["zoo/fashion-vit", "zoo/fashion-yolos", "zoo/fashion-dpt",
+                                                    "zoo/tiny-llama"]
+    assert [task.type for run in config.runs for task in run.tasks] == ["classification", "detection",
+                                                                       "segmentation", "perplexity"]
+    for run in config.runs:
+        for task in run.tasks:
+            assert (ROOT / task.data).exists(), task.data  # shipped with the project
+    ops = {spec.op for spec in config.ops}
+    assert ops == {"skip", "swap", "reverse", "shuffle", "middle_repeat", "repeat", "parallel"}
+    assert len(expand_ops(config.ops, 12)) == 199

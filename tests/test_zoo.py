@@ -1,0 +1,276 @@
+"""The zoo (GitHub issue 5): shipped models load and score as recorded, scenes are deterministic and consistent,
+the classifier has the paper's shape, and (slow tier) the retrain command runs end to end."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import painters
+from painters.zoo import cards, fashion_mnist, registry, scenes, scoring, text, train
+from painters.zoo.cli import main
+
+ROOT = registry.zoo_dir()
+SCORES = cards.read_scores(ROOT)
+TOLERANCE = {"top1": 0.005, "map_50": 0.005, "miou": 0.005}
+"""Absolute tolerance per metric (2.5 of the 500 test images); perplexities are compared relatively (0.5%)."""
+
+needs_fashion = pytest.mark.skipif(not fashion_mnist.available(),
+                                   reason="Fashion-MNIST is absent (apt-get install dataset-fashion-mnist)")
+needs_kjv = pytest.mark.skipif(not text.available(), reason="the KJV text is absent (apt-get install bible-kjv-text)")
+
+
+def _synthetic(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST-like items: a bright rectangle of random size with a faint edge, labels 0..9."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 28, 28), dtype=np.uint8)
+    for i in range(n):
+        h, w = rng.integers(8, 27, size=2)
+        top, left = rng.integers(0, 28 - h), rng.integers(0, 28 - w)
+        images[i, top : top + h, left : left + w] = rng.integers(60, 255)
+        images[i, top, left : left + w] = 10
+    return images, np.arange(n) % 10
+
+
+# ---- scenes -----------------------------------------------------------------------------------------------------
+
+
+def _same(a: scenes.Scene, b: scenes.Scene) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f))
+               for f in ("image", "mask", "instances", "boxes", "categories", "sources"))
+
+
+def test_scenes_are_deterministic() -> None:
+    images, labels = _synthetic()
+    first = list(scenes.generate(images, labels, 20, seed=3))
+    again = list(scenes.generate(images, labels, 20, seed=3))
+    assert all(_same(a, b) for a, b in zip(first, again))
+    assert _same(first[7], scenes.make_scene(images, labels, 3, 7, scenes.SceneConfig()))  # indexable
+    other = list(scenes.generate(images, labels, 20, seed=4))
+    assert not all(_same(a, b) for a, b in zip(first, other))
+
+
+def _check_consistent(scene: scenes.Scene, config: scenes.SceneConfig) -> None:
+    assert scene.image.shape == scene.mask.shape == (config.size, config.size)
+    assert set(np.unique(scene.mask)) <= {0, scenes.IGNORE, *range(1, 11)}
+    assert np.array_equal(scene.mask > 0, scene.instances > 0)
+    assert config.min_items - 1 <= len(scene.boxes) <= config.max_items  # an item can fail to fit
+    for k, (box, category) in enumerate(zip(scene.boxes, scene.categories), start=1):
+        pixels = scene.instances == k
+        assert set(np.unique(scene.mask[pixels])) <= {int(category), scenes.IGNORE}
+        ys, xs = np.nonzero(pixels & (scene.mask == category))
+        tight = [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
+        assert np.array_equal(box, tight), (box, tight)
+        assert (scene.image[scene.mask == category] >= config.threshold).all()
+
+
+def test_boxes_match_masks() -> None:
+    images, labels = _synthetic()
+    config = scenes.SceneConfig()
+    for scene in scenes.generate(images, labels, 50, seed=1, config=config):
+        _check_consistent(scene, config)
+
+
+@needs_fashion
+def test_boxes_match_masks_on_fashion_mnist() -> None:
+    images, labels = fashion_mnist.load("test")
+    config = scenes.SceneConfig(size=64)
+    found = [scene for scene in scenes.generate(images, labels, 100, seed=7, config=config)]
+    for scene in found:
+        _check_consistent(scene, config)
+    assert np.mean([len(s.boxes) for s in found]) > 2
+
+
+def test_written_scenes_load_as_painters_tasks(tmp_path) -> None:
+    images, labels = _synthetic()
+    written = list(scenes.generate(images, labels, 6, seed=2))
+    folder = scenes.write(written, tmp_path / "scenes")
+    detection = painters.tasks.load("detection", data=folder)
+    segmentation = painters.tasks.load("segmentation", data=folder, labels=scenes.segmentation_labels())
+    assert len(detection) == len(segmentation) == 6
+    coco = json.loads((folder / "instances.json").read_text())
+    assert len(coco["annotations"]) == sum(len(s.boxes) for s in written)
+    assert [c["id"] for c in coco["categories"]] == list(range(1, 11))
+    mask = np.asarray(Image.open(folder / "masks" / "00001.png"))
+    assert np.array_equal(mask, written[0].mask)
+
+
+@needs_fashion
+def test_shipped_scenes_are_the_generator_output() -> None:
+    from painters.zoo import data
+
+    folder = registry.data_path("fashion-yolos", ROOT)
+    coco = json.loads((folder / "instances.json").read_text())
+    regenerated = data.eval_scenes(10)
+    for image_id, scene in enumerate(regenerated, start=1):
+        boxes = [a["bbox"] for a in coco["annotations"] if a["image_id"] == image_id]
+        assert np.allclose(boxes, scene.boxes.reshape(-1, 4))
+        assert np.array_equal(np.asarray(Image.open(folder / "images" / f"{image_id:05d}.png")), scene.image)
+        assert np.array_equal(np.asarray(Image.open(folder / "masks" / f"{image_id:05d}.png")), scene.mask)
+
+
+@needs_kjv
+def test_shipped_heldout_text_is_the_split() -> None:
+    from painters.zoo import data
+
+    chapters = text.chapters()
+    assert len(chapters) == 1189
+    held = [c for i, c in enumerate(chapters) if text.is_heldout(i)]
+    assert len(held) == 59 and text.heldout_text().startswith(held[0])
+    shipped = registry.data_path("tiny-llama", ROOT).read_text(encoding="utf-8")
+    assert shipped == text.heldout_text(data.SHIPPED_TEXT_CHARS) + "\n"
+    assert len(shipped) <= data.SHIPPED_TEXT_CHARS + 1
+    training = text.train_text()
+    assert all(chapter not in training for chapter in held[:5])  # held-out chapters are not trained on
+
+
+def test_shipped_tokenizer_round_trips_and_adds_nothing() -> None:
+    _, tokenizer = registry.load("tiny-llama", ROOT)
+    sample = "And God said, Let there be light: and there was light.\n\nIn the beginning"
+    ids = tokenizer(sample)["input_ids"]
+    assert tokenizer.decode(ids) == sample and 1 not in ids and 2 not in ids  # no BOS/EOS added
+    assert len(tokenizer) == 2048 and len(ids) < len(sample) / 2.5  # the BPE merges English
+
+
+# ---- data readers -----------------------------------------------------------------------------------------------
+
+
+def test_idx_reader_and_missing_dataset_message(tmp_path, monkeypatch) -> None:
+    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    header = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    (tmp_path / "a.gz").write_bytes(gzip.compress(header + array.tobytes()))
+    assert np.array_equal(fashion_mnist.read_idx(tmp_path / "a.gz"), array)
+    monkeypatch.setenv("PAINTERS_FASHION_MNIST", str(tmp_path))
+    fashion_mnist.load.cache_clear()
+    try:
+        with pytest.raises(fashion_mnist.FashionMNISTMissing, match="apt-get install dataset-fashion-mnist"):
+            fashion_mnist.load("train")
+    finally:
+        fashion_mnist.load.cache_clear()
+    assert not fashion_mnist.available()
+
+
+def test_missing_corpus_names_the_package(monkeypatch) -> None:
+    monkeypatch.delenv("PAINTERS_KJV", raising=False)
+    monkeypatch.setattr(text.shutil, "which", lambda name: None)
+    text.chapters.cache_clear()
+    try:
+        with pytest.raises(text.CorpusMissing, match="bible-kjv-text"):
+            text.chapters()
+    finally:
+        text.chapters.cache_clear()
+
+
+def test_processor_matches_training_pixels() -> None:
+    """Training feeds ``normalise_pixels`` of grey images resized with ``resize_images``; the saved processor must
+    give the same tensors from the 28x28 (classifier) or 64x64 (scenes) images as files hold them."""
+    from painters.zoo import models
+
+    images, _ = _synthetic(4)
+    scenes_64 = np.stack([np.asarray(Image.fromarray(i).resize((64, 64))) for i in images])
+    for name, grey in (("fashion-vit", images), ("fashion-yolos", scenes_64), ("fashion-dpt", scenes_64)):
+        side = models.CONFIGS[name]["image_size"]
+        side = side[0] if isinstance(side, list) else side
+        pil = [Image.fromarray(g).convert("RGB") for g in grey]
+        pixels = models.image_processor(name)(images=pil, return_tensors="pt")["pixel_values"]
+        expected = train.normalise_pixels(train.resize_images(grey, side))
+        assert pixels.shape == expected.shape and torch.allclose(pixels, expected, atol=1e-6), name
+
+
+# ---- shipped models ---------------------------------------------------------------------------------------------
+
+
+def test_zoo_is_small_and_complete() -> None:
+    weights = sum(p.stat().st_size for p in ROOT.rglob("*.safetensors"))
+    total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())
+    assert weights < 20e6 and total < 25e6, (weights, total)
+    for name in registry.ZOO:
+        folder = registry.model_dir(name, ROOT)
+        assert (folder / "config.json").exists() and (folder / "README.md").exists(), name
+        assert name in SCORES and registry.data_path(name, ROOT).exists(), name
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, tuple]:
+    return {}
+
+
+def _model(loaded: dict, name: str) -> tuple:
+    if name not in loaded:
+        model, processor = registry.load(name, ROOT)
+        loaded[name] = (model, processor, scoring.shipped_task(name, ROOT))
+    return loaded[name]
+
+
+@pytest.mark.parametrize("name", list(registry.ZOO))
+def test_zoo_model_scores_as_recorded(name: str, loaded: dict) -> None:
+    spec = registry.spec(name)
+    model, processor, task = _model(loaded, name)
+    assert len(painters.layers(model).layers) == 12
+    assert next(model.parameters()).dtype == torch.float32
+    got = scoring.score(model, processor, task)[spec.metric]
+    recorded = SCORES[name]["shipped"][spec.metric]
+    if spec.metric == "perplexity":
+        assert math.isclose(got, recorded, rel_tol=0.005), (got, recorded)
+    else:
+        assert abs(got - recorded) <= TOLERANCE[spec.metric], (got, recorded)
+
+
+def test_recorded_scores_reach_the_targets() -> None:
+    """Issue 5's targets: 88% top-1 on the full 10k test set; mAP@50 and mIoU of 0.5 on the (shipped) eval
+    scenes; held-out perplexity clearly (here: at least 2x) better than a unigram model of the same text."""
+    assert SCORES["fashion-vit"]["full"]["top1"] >= 0.88
+    assert SCORES["fashion-yolos"]["shipped"]["map_50"] >= 0.5
+    assert SCORES["fashion-dpt"]["shipped"]["miou"] >= 0.5
+    for split in ("shipped", "full"):
+        lm = SCORES["tiny-llama"][split]
+        assert lm["perplexity"] < 0.5 * lm["unigram_perplexity"], split
+
+
+@pytest.mark.parametrize("name", list(registry.ZOO))
+def test_a_middle_layer_matters_less_than_the_first(name: str, loaded: dict) -> None:
+    """The paper's shape: skipping one middle layer (6) costs less than skipping the first layer (0); measured
+    live, and the recorded single-layer profile agrees."""
+    spec = registry.spec(name)
+    model, processor, task = _model(loaded, name)
+    sign = 1 if spec.higher_is_better else -1
+    first = sign * scoring.score(model, processor, task, painters.skip(0, 1))[spec.metric]
+    middle = sign * scoring.score(model, processor, task, painters.skip(6, 7))[spec.metric]
+    assert middle > first, (name, middle, first)
+    profile = SCORES[name]["skip_layer"]
+    assert math.isclose(sign * profile[0], first, rel_tol=1e-3) and math.isclose(sign * profile[6], middle,
+                                                                                 rel_tol=1e-3)
+
+
+def test_cli_rejects_unknown_names(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["eval", "no-such-model"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+# ---- retraining (slow) ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_retrain_command_runs(tmp_path) -> None:
+    """``train all`` through the same code path with a few steps per model (the classifier first: YOLOS and
+    DPT start from its backbone), then every model loads and scores through painters' tasks."""
+    if not (fashion_mnist.available() and text.available()):
+        pytest.skip("the training data (dataset-fashion-mnist, bible-kjv-text) is not installed")
+    assert main(["train", "all", "--out", str(tmp_path), "--epochs", "1", "--samples", "128", "--max-steps", "2",
+                 "--no-eval", "--threads", "1", "--quiet"]) == 0
+    recorded = cards.read_scores(tmp_path)
+    for name in registry.ZOO:
+        model, processor = registry.load(name, tmp_path)
+        assert len(painters.layers(model).layers) == 12
+        result = scoring.score(model, processor, scoring.shipped_task(name, tmp_path, limit=8))
+        assert registry.spec(name).metric in result
+        assert recorded[name]["train"]["steps"] == 2
+        assert (tmp_path / name / "README.md").exists()
+    assert (tmp_path / "README.md").exists() and (tmp_path / "data" / "kjv-heldout.txt").exists()
