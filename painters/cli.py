@@ -12,6 +12,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from painters.sweep.runner import SweepRunner, layer_evaluations
 
     config = load_sweep(args.file)
+    if args.quiet:
+        from painters.progress import silence_library_bars
+
+        silence_library_bars()
     out = Path(args.out or Path("results") / config.name)
     runner = SweepRunner(config, out, source=str(args.file), force=args.force, progress=not args.quiet)
     if args.dry_run:

@@ -49,7 +49,7 @@ def evaluate(
     was_training = model.training
     model.eval()
     try:
-        batches = task.prepare(processor, batch_size)
+        batches = task.prepare(processor, batch_size, progress=progress)
         reference = score(model, task, batches, desc=f"{task.name} baseline", progress=progress) if baseline else None
         if ops:
             from painters.apply import apply

@@ -105,6 +105,8 @@ def test_cli_dry_run_and_show(files, tmp_path, capsys):
     assert "layer evaluations per input: 41 shared, 76 naive (1.85x)" in out
     assert not (tmp_path / "o").exists()
     assert main(["run", str(sweep_file), "--out", str(tmp_path / "o"), "--quiet", "--no-plot"]) == 0
+    quiet = capsys.readouterr()
+    assert "preprocess" not in quiet.err and "%|" not in quiet.err, quiet.err  # no progress bars at all
     assert main(["show", str(tmp_path / "o")]) == 0
     assert "skip-2-5" in capsys.readouterr().out
     assert main(["run", str(tmp_path / "missing.yaml")]) == 2

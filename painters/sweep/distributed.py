@@ -74,7 +74,7 @@ class SweepWorker:
         if task_spec.display not in self.tasks:
             task = load(task_spec.type, data=task_spec.data, split=task_spec.split, limit=task_spec.limit,
                         **task_spec.options)
-            self.tasks[task_spec.display] = (task, task.prepare(self.processor, task_spec.batch_size))
+            self.tasks[task_spec.display] = (task, task.prepare(self.processor, task_spec.batch_size, progress=False))
         task, batches = self.tasks[task_spec.display]
         group = [_decode(v) for v in variants]
         stage = self.run.model.stage

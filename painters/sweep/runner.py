@@ -118,7 +118,7 @@ class SweepRunner:
             if not pending:
                 continue
             task = tasks[spec.display]
-            batches = task.prepare(processor, spec.batch_size)
+            batches = task.prepare(processor, spec.batch_size, progress=self.progress)
             self._run_task(model, run, spec, task, batches, order_variants(pending, plans), plans, store, stats)
             stats.tasks.append(spec.display)
 

@@ -66,12 +66,15 @@ class BaseTask(ABC):
 
     def __init__(self) -> None:
         self._prepared: dict[tuple[int, int], tuple[Any, list[Batch]]] = {}
+        self.progress = True
 
-    def prepare(self, processor: Any, batch_size: int) -> list[Batch]:
+    def prepare(self, processor: Any, batch_size: int, *, progress: bool = True) -> list[Batch]:
         """Decode and preprocess every example once; later calls with the same processor reuse the result.
 
-        The preprocessed inputs stay in memory (float32 pixels for images) until ``clear_cache()``.
+        The preprocessed inputs stay in memory (float32 pixels for images) until ``clear_cache()``;
+        ``progress=False`` hides the preprocessing bar.
         """
+        self.progress = progress
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         key = (id(processor), batch_size)

@@ -124,4 +124,8 @@ def build_parser(prog: str = "python -m painters.zoo") -> argparse.ArgumentParse
 def main(argv: Sequence[str] | None = None, prog: str = "python -m painters.zoo") -> int:
     """Run the zoo command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     args = build_parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
+    if getattr(args, "quiet", False):
+        from painters.progress import silence_library_bars
+
+        silence_library_bars()
     return int(args.func(args))
