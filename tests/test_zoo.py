@@ -23,7 +23,7 @@ TOLERANCE = {"top1": 0.005, "map_50": 0.005, "miou": 0.005}
 
 needs_fashion = pytest.mark.skipif(not fashion_mnist.available(),
                                    reason="Fashion-MNIST is absent (apt-get install dataset-fashion-mnist)")
-needs_kjv = pytest.mark.skipif(not text.available(), reason="the KJV text is absent (apt-get install bible-kjv-text)")
+needs_kjv = pytest.mark.skipif(not text.available(), reason="the KJV text is absent (apt-get install bible-kjv)")
 
 
 def _synthetic(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -262,7 +262,7 @@ def test_retrain_command_runs(tmp_path) -> None:
     """``train all`` through the same code path with a few steps per model (the classifier first: YOLOS and
     DPT start from its backbone), then every model loads and scores through painters' tasks."""
     if not (fashion_mnist.available() and text.available()):
-        pytest.skip("the training data (dataset-fashion-mnist, bible-kjv-text) is not installed")
+        pytest.skip("the training data (dataset-fashion-mnist, bible-kjv) is not installed")
     assert main(["train", "all", "--out", str(tmp_path), "--epochs", "1", "--samples", "128", "--max-steps", "2",
                  "--no-eval", "--threads", "1", "--quiet"]) == 0
     recorded = cards.read_scores(tmp_path)

@@ -164,7 +164,7 @@ def write_index(root: str | Path | None = None) -> Path:
         "`painters.tasks.load(\"perplexity\", data=\"zoo/data/kjv-heldout.txt\")`", "",
         "Sources: Fashion-MNIST (MIT licence) from Debian's `dataset-fashion-mnist`; the King James Bible (public "
         "domain) from Debian's `bible-kjv-text`.", "",
-        "## Retrain", "", "```bash", "apt-get install -y dataset-fashion-mnist bible-kjv-text",
+        "## Retrain", "", "```bash", "apt-get install -y dataset-fashion-mnist bible-kjv",
         "python -m painters.zoo train all --out zoo/      # or one NAME; --epochs N overrides the recipe",
         "python -m painters.zoo eval all                  # rescore, update scores.json and the cards",
         "python -m painters.zoo data --out zoo/           # rewrite zoo/data (deterministic)", "```",

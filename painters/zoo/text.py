@@ -1,6 +1,6 @@
 """The language-model corpus: the King James Bible (public domain) from Debian's ``bible-kjv-text``.
 
-Read through the ``bible`` command of ``bible-kjv`` (``apt-get install bible-kjv-text`` installs both), or
+Read through the ``bible`` command of ``bible-kjv`` (``apt-get install bible-kjv`` installs both), or
 from a file of ``bible -f Gen1:1-Rev22:21`` output named by ``$PAINTERS_KJV``. Chapters are the unit of the
 split: every ``HELDOUT_EVERY``-th chapter is held out; a chapter is its verses, one per line, without
 references; chapters are separated by a blank line.
@@ -22,8 +22,8 @@ HELDOUT_OFFSET = 10
 _VERSE = re.compile(r"^(\S+?)(\d+):(\d+) (.*)$")
 INSTALL_HINT = (
     "the King James Bible text is read with the `bible` command: install it with "
-    "`apt-get install bible-kjv-text` (Debian/Ubuntu; public-domain text), or set PAINTERS_KJV to a file "
-    "holding the output of `bible -f Gen1:1-Rev22:21`"
+    "`apt-get install bible-kjv` (Debian/Ubuntu; it pulls in bible-kjv-text, the public-domain text), or "
+    "set PAINTERS_KJV to a file holding the output of `bible -f Gen1:1-Rev22:21`"
 )
 
 
