@@ -41,3 +41,30 @@ def test_quickstart_covers_the_four_zoo_models_with_every_op() -> None:
     ops = {spec.op for spec in config.ops}
     assert ops == {"skip", "swap", "reverse", "shuffle", "middle_repeat", "repeat", "parallel"}
     assert len(expand_ops(config.ops, 12)) == 199
+
+
+def test_quickstart_runs_on_the_shipped_zoo(tmp_path, monkeypatch) -> None:
+    """The main job's own file, cut to single-layer skips on a few examples: all four zoo models load from their
+    relative paths, score through the sweep runner without a failed or non-finite record, and keep file order."""
+    import pandas as pd
+
+    from painters.plot import plot_results
+    from painters.sweep.config import OpSpec, RangeBounds
+    from painters.sweep.runner import SweepRunner
+
+    monkeypatch.chdir(ROOT)
+    config = load_sweep(ROOT / "experiments" / "quickstart.yaml")
+    runs = [run.model_copy(update={"tasks": [task.model_copy(update={"limit": 256 if task.type == "perplexity"
+                                                                         else 20}) for task in run.tasks]})
+            for run in config.runs]  # fmt: skip
+    cut = config.model_copy(update={"models": runs, "ops": [OpSpec(op="skip", ranges=RangeBounds(max_width=1))]})
+    stats = SweepRunner(cut, tmp_path, progress=False).run()
+    table = pd.read_parquet(tmp_path / "results.parquet")
+    assert stats.written == 4 * 13 and len(table) == 52
+    assert set(table["status"]) == {"ok"}, table[table["status"] != "ok"][["model", "variant", "status", "error"]]
+    assert list(table["model"].unique()) == ["fashion-vit", "fashion-yolos", "fashion-dpt", "tiny-llama"]
+    baseline = table[table["op"] == "baseline"].set_index("model")
+    assert baseline.loc["fashion-vit", "metric"] == "top1" and baseline.loc["tiny-llama", "metric"] == "perplexity"
+    assert (baseline["normalised"] == 1.0).all()
+    figures = {p.name for p in plot_results(tmp_path, formats=("png",))}
+    assert {"skip_heatmap_all.png", "degradation.png", "skip_heatmap_kjv-heldout.png"} <= figures
