@@ -9,10 +9,11 @@ from typing import Any, NamedTuple
 from torch import nn
 
 from painters.architectures import Architecture, Located, locate
-from painters.errors import PlanError
+from painters.errors import PlanError, UnsupportedModelError
 from painters.executor import HiddenStates, MidEmbeddings, PlanModuleList, PlanRunner, slot_layers
 from painters.ops import Group, Op
 from painters.plan import Plan, resolve
+from painters.positions import ConfigPatch, LayerPositions, check_position_math, find_positions, per_layer_fields
 
 _HIDDEN_STATES = ("original", "steps")
 _MID_EMBEDDINGS = ("layer", "position")
@@ -27,41 +28,87 @@ class LayerStack(NamedTuple):
     architecture: str
 
 
-def layers(model: nn.Module, stage: int | None = None) -> LayerStack:
+def layers(model: nn.Module, stage: int | None = None, tower: str | None = None) -> LayerStack:
     """The model's layer list and its kind (``"decoder"``, ``"encoder"``, ``"vision"``, ``"staged-vision"``).
 
-    ``stage`` names the stage of a staged model (SegFormer). Works while a plan is active too (the original
-    layers are returned).
+    ``stage`` names the stage of a staged model (SegFormer, Swin, ...); ``tower`` the tower of a two-tower model
+    (``"vision"`` or ``"text"``, for CLIP and SigLIP). For ALBERT-style models that run one shared layer group
+    several times, the list has one entry per call (the same module repeated). Works while a plan is active too
+    (the original layers are returned).
     """
-    located = locate(model, stage)
+    located = locate(model, stage, tower)
+    return LayerStack(layer_modules(located), located.arch.kind, located.path, located.arch.name)
+
+
+def layer_modules(located: Located) -> list[nn.Module]:
+    """The layers a plan indexes: the list's modules, or for shared groups (ALBERT) one entry per call."""
     modules = located.modules.original if isinstance(located.modules, PlanModuleList) else located.modules
-    return LayerStack(list(modules), located.arch.kind, located.path, located.arch.name)
+    modules = list(modules)
+    arch, config = located.arch, located.config
+    if arch.shared_groups is None:
+        return modules
+    calls, groups = getattr(config, "num_hidden_layers", None), getattr(config, arch.shared_groups, None)
+    if not isinstance(calls, int) or groups != len(modules) or calls < 1:
+        raise UnsupportedModelError(
+            f"{arch.name}: expected config.num_hidden_layers calls of config.{arch.shared_groups}={groups} shared "
+            f"layer groups, found {len(modules)} groups and num_hidden_layers={calls!r}."
+        )
+    return [modules[int(i / (calls / groups))] for i in range(calls)]
 
 
-def plan(model: nn.Module, *ops: Op, stage: int | None = None) -> Plan:
-    """The resolved plan (execution steps) ``ops`` would run on ``model``; the model is not touched."""
-    located = locate(model, stage)
-    result = resolve(len(layers(model, stage).layers), ops)
-    _check_parallel_groups(model, located, result)
+def plan(model: nn.Module, *ops: Op, stage: int | None = None, tower: str | None = None) -> Plan:
+    """The resolved plan (execution steps) ``ops`` would run on ``model``; the model is not touched. Raises the
+    same errors :func:`apply` would, before anything runs."""
+    located = locate(model, stage, tower)
+    modules = layer_modules(located)
+    result = resolve(len(modules), ops)
+    _prepare(located, modules, result)
     return result
 
 
-def _layer_types(model: nn.Module) -> list[str] | None:
-    types = getattr(getattr(model, "config", None), "layer_types", None)
-    return list(types) if types is not None else None
+class _Prepared(NamedTuple):
+    positions: LayerPositions
+    fields: dict[str, list]
+    count_field: str | None
 
 
-def _check_parallel_groups(model: nn.Module, located: Located, result: Plan) -> None:
-    types = _layer_types(model) if located.arch.slots_in_config else None
-    if not types:
-        return
+def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepared:
+    """Everything the plan needs from the model, checked before the model is touched: the position attributes of
+    each layer, the per-layer config lists and the layer count to patch; refusals raise here."""
+    config, arch = located.config, located.arch
+    if config is not None:
+        check_position_math(config)
+    fields: dict[str, list] = {}
+    count_field: str | None = None
+    if arch.shared_groups is not None:
+        positions = LayerPositions([[] for _ in modules])
+    else:
+        positions = find_positions(modules)
+        if arch.stages is None and config is not None and hasattr(config, "num_hidden_layers"):
+            count = config.num_hidden_layers
+            if count != len(modules):
+                raise UnsupportedModelError(
+                    f"{type(config).__name__}.num_hidden_layers is {count!r} but the layer list '{located.path}' holds "
+                    f"{len(modules)} layers: painters cannot tell how the forward counts its layers, and refuses this "
+                    f"model rather than run it wrong."
+                )
+            count_field = "num_hidden_layers"
+            fields = per_layer_fields(config, len(modules))
+    _check_parallel_groups(fields, result)
+    return _Prepared(positions, fields, count_field)
+
+
+def _check_parallel_groups(fields: dict[str, list], result: Plan) -> None:
     for step in result.steps:
-        if isinstance(step, Group) and len({types[i] for i in step.layers}) > 1:
-            kinds = {i: types[i] for i in step.layers}
-            raise PlanError(
-                f"parallel group {list(step.layers)} mixes attention types {kinds}; a parallel group must use one "
-                f"attention type (sliding and full attention need different masks). Split the range."
-            )
+        if not isinstance(step, Group):
+            continue
+        for name, values in fields.items():
+            kinds = {i: values[i] for i in step.layers}
+            if len({repr(v) for v in kinds.values()}) > 1:
+                raise PlanError(
+                    f"parallel group {list(step.layers)} mixes config.{name} values {kinds}; the layers of a parallel "
+                    f"group run at one loop position, which reads one value (e.g. one attention mask). Split the range."
+                )
 
 
 class _Patches:
@@ -101,6 +148,7 @@ def apply(
     model: nn.Module,
     *ops: Op,
     stage: int | None = None,
+    tower: str | None = None,
     hidden_states: HiddenStates = "original",
     mid_embeddings: MidEmbeddings = "layer",
 ) -> Iterator[Plan]:
@@ -109,7 +157,10 @@ def apply(
     Args:
         model: any supported ``PreTrainedModel`` (see ``painters.supported_architectures()``), any device/dtype.
         ops: layer ops on disjoint ranges of ORIGINAL layers (half-open ``[start, end)``, 0-indexed).
-        stage: for staged models (SegFormer), the stage whose blocks the ops index.
+        stage: for staged models (SegFormer, Swin, SwinV2, FocalNet, Hiera, PVTv2), the stage whose blocks the ops
+            index (0-indexed).
+        tower: for two-tower models (CLIPModel, SiglipModel), the tower whose layers the ops index: ``"vision"`` or
+            ``"text"``; the other tower runs as is.
         hidden_states: what ``output_hidden_states=True`` returns: ``"original"`` (default) keeps one entry per
             original layer, entry ``b + 1`` being the state after original layer ``b`` (heads such as DPT's neck keep
             reading the same layers); ``"steps"`` returns one entry per executed step.
@@ -119,7 +170,8 @@ def apply(
     On exit, and on any exception (KeyboardInterrupt included), the model is restored exactly: same modules,
     same config, same outputs. Validation happens before the model is touched.
     """
-    with session(model, *ops, stage=stage, hidden_states=hidden_states, mid_embeddings=mid_embeddings) as runner:
+    with session(model, *ops, stage=stage, tower=tower, hidden_states=hidden_states,
+                 mid_embeddings=mid_embeddings) as runner:
         yield runner.plan
 
 
@@ -128,6 +180,7 @@ def session(
     model: nn.Module,
     *ops: Op,
     stage: int | None = None,
+    tower: str | None = None,
     hidden_states: HiddenStates = "original",
     mid_embeddings: MidEmbeddings = "layer",
     resume: tuple[int, Any] | None = None,
@@ -144,37 +197,37 @@ def session(
         raise PlanError(f"hidden_states={hidden_states!r} is not one of {_HIDDEN_STATES}.")
     if mid_embeddings not in _MID_EMBEDDINGS:
         raise PlanError(f"mid_embeddings={mid_embeddings!r} is not one of {_MID_EMBEDDINGS}.")
-    located = locate(model, stage)
+    located = locate(model, stage, tower)
     if isinstance(located.modules, PlanModuleList):
         raise PlanError(
             f"a plan is already active on this model ({located.modules.runner.plan}); pass all ops to one "
             f"painters.apply(model, op1, op2, ...) call instead of nesting."
         )
-    result = resolve(len(located.modules), ops)
-    _check_parallel_groups(model, located, result)
+    modules = layer_modules(located)
+    result = resolve(len(modules), ops)
+    prepared = _prepare(located, modules, result)
     if resume is not None and not 0 <= resume[0] <= result.shared_prefix:
         raise PlanError(f"cannot resume {result} after {resume[0]} steps: only {result.shared_prefix} are unmodified.")
-    runner = PlanRunner(result, located, hidden_states, mid_embeddings)
+    runner = PlanRunner(result, located, modules, prepared.positions, hidden_states, mid_embeddings)
     runner.resume = resume if resume is not None and resume[0] > 0 else None
     runner.captured = [] if capture else None
     patches = _Patches()
     try:
-        _install(model, located, runner, patches)
+        _install(model, located, runner, prepared, patches)
         yield runner
     finally:
         patches.restore()
 
 
-def _install(model: nn.Module, located: Located, runner: PlanRunner, patches: _Patches) -> None:
+def _install(model: nn.Module, located: Located, runner: PlanRunner, prepared: _Prepared, patches: _Patches) -> None:
     arch: Architecture = located.arch
-    config = getattr(model, "config", None)
+    config = located.config
     result = runner.plan
-    if arch.slots_in_config and config is not None:
-        slots = slot_layers(result)
-        types = _layer_types(model)
-        if types is not None:
-            patches.setattr(config, "layer_types", [types[i] for i in slots])
-        patches.setattr(config, "num_hidden_layers", len(slots))
+    if arch.shared_groups is not None:  # the forward calls group int(i / (calls / groups)): make that step i
+        patches.add(ConfigPatch(config, {}, list(range(result.num_steps)), "num_hidden_layers").restore)
+        patches.setattr(config, arch.shared_groups, result.num_steps)
+    elif prepared.count_field is not None:
+        patches.add(ConfigPatch(config, prepared.fields, slot_layers(result), prepared.count_field).restore)
     if runner.add_mid and config is not None:
         patches.setattr(config, "use_mid_position_embeddings", False)
         handle = located.parent.register_forward_pre_hook(_mid_hook(runner), with_kwargs=True)

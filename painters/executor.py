@@ -17,6 +17,7 @@ from torch import nn
 from painters.architectures import Located
 from painters.ops import Group, Step
 from painters.plan import Plan
+from painters.positions import LayerPositions
 
 try:  # transformers >= 5: hidden states are recorded by hooks into a context-local collector
     from transformers.utils.output_capturing import _active_collector
@@ -27,27 +28,20 @@ HiddenStates = Literal["original", "steps"]
 MidEmbeddings = Literal["layer", "position"]
 
 
-def _get(obj: Any, dotted: str | None) -> Any:
-    if not dotted:
-        return None
-    for part in dotted.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 class PlanRunner:
     """Executes one plan's steps for the forwards that run while it is installed."""
 
-    def __init__(self, plan: Plan, located: Located, hidden_states: HiddenStates, mid_embeddings: MidEmbeddings):
+    def __init__(self, plan: Plan, located: Located, layers: list[nn.Module], positions: LayerPositions,
+                 hidden_states: HiddenStates, mid_embeddings: MidEmbeddings):
         self.plan = plan
-        self.layers = list(located.modules)
+        self.layers = layers
         self.arch = located.arch
         self.hidden_states_mode = hidden_states
         self.add_mid = located.arch.mid_embeddings and mid_embeddings == "layer" and bool(
             getattr(located.parent, "interpolation", None) is not None
         )
         self.interpolation = getattr(located.parent, "interpolation", None) if self.add_mid else None
-        self.attn = [_get(layer, located.arch.attention) for layer in self.layers]
+        self.positions = positions
         self.slots = assign_slots(plan)
         self.last_step = max(plan.num_steps - 1, 0)
         self.steps = [StepCall(self, k, s) for k, s in enumerate(plan.steps)] or [StepCall(self, 0, None)]
@@ -72,16 +66,11 @@ class PlanRunner:
         self.mid = self.interpolation((height, width))
 
     def call_layer(self, step: int, layer: int, slot: int, args: tuple, kwargs: dict) -> Any:
-        module, attn = self.layers[layer], self.attn[layer]
-        if attn is None:
-            out = module(*args, **kwargs)
-        else:
-            old = attn.layer_idx
-            attn.layer_idx = slot
-            try:
-                out = module(*args, **kwargs)
-            finally:
-                attn.layer_idx = old
+        saved = self.positions.bind(layer, slot)
+        try:
+            out = self.layers[layer](*args, **kwargs)
+        finally:
+            self.positions.unbind(saved)
         if self.add_mid and layer < self.plan.num_layers - 1 and step != self.last_step:
             out = out + self.mid[layer].to(out.device)
         return out

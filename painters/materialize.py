@@ -7,48 +7,62 @@ import copy
 import torch
 from torch import nn
 
-from painters.apply import _layer_types, plan
+from painters.apply import _prepare, layer_modules
 from painters.architectures import locate
 from painters.errors import PlanError
-from painters.executor import _get
 from painters.ops import Op
+from painters.plan import resolve
 
 
-def materialize(model: nn.Module, *ops: Op, stage: int | None = None) -> nn.Module:
+def materialize(model: nn.Module, *ops: Op, stage: int | None = None, tower: str | None = None) -> nn.Module:
     """A new model whose layer stack is the plan's steps as plain copied layers; ``model`` is untouched.
 
     Every plan but parallel groups can be written this way. Each step gets its own copy of the layer's weights
-    (a repeated layer becomes independent copies), attention ``layer_idx`` and ``config.num_hidden_layers`` /
-    ``config.layer_types`` follow the new order, YOLOS mid position embeddings follow their layers, and DPT's
-    ``backbone_out_indices`` are moved to the same original boundaries.
+    (a repeated layer becomes independent copies); every position attribute (``layer_idx``, ``layer_id``, ...), every
+    per-layer config list and ``config.num_hidden_layers`` follow the new order; YOLOS mid position embeddings follow
+    their layers, DPT's ``backbone_out_indices`` move to the same original boundaries, and an ALBERT-style shared
+    group becomes one group per step.
     """
-    result = plan(model, *ops, stage=stage)
+    located = locate(model, stage, tower)
+    modules = layer_modules(located)
+    result = resolve(len(modules), ops)
+    prepared = _prepare(located, modules, result)
     if result.has_parallel:
         raise PlanError(f"{result}: parallel groups cannot be written as a plain layer stack; use painters.apply.")
     if not result.steps:
         raise PlanError(f"{result}: the plan runs no layer; a model needs at least one layer to be materialized.")
-    located = locate(model, stage)
     arch = located.arch
-    new = copy.deepcopy(model)
-    new_located = locate(new, stage)
-    old_layers = list(new_located.modules)
     steps: list[int] = list(result.steps)  # type: ignore[arg-type]
+    new = copy.deepcopy(model)
+    new_located = locate(new, stage, tower)
+    old_layers = layer_modules(new_located)
     stack = nn.ModuleList([copy.deepcopy(old_layers[i]) for i in steps])
-    for slot, layer in enumerate(stack):
-        attn = _get(layer, arch.attention)
-        if attn is not None:
-            attn.layer_idx = slot
+    for slot, (layer, i) in enumerate(zip(stack, steps)):
+        for attr in prepared.positions.per_layer[i]:
+            setattr(layer.get_submodule(attr.path), attr.name, slot + attr.offset)
     new_located.parent._modules[new_located.attr] = stack
-    config = new.config
+    config = new_located.config
     if arch.kind == "staged-vision":
         depths = list(config.depths)
         depths[stage] = len(steps)  # type: ignore[index]
         config.depths = depths
         return new
-    types = _layer_types(model)
-    if types is not None:
-        config.layer_types = [types[i] for i in steps]
+    if arch.shared_groups is not None:
+        config.num_hidden_layers = len(steps)
+        setattr(config, arch.shared_groups, len(steps))
+        return new
     config.num_hidden_layers = len(steps)
+    for name, values in prepared.fields.items():
+        wanted = [values[i] for i in steps]
+        try:
+            setattr(config, name, type(values)(wanted))
+        except AttributeError:  # a read-only property: fine if it already gives the re-indexed list
+            pass
+        if list(getattr(config, name)) != wanted:
+            raise PlanError(
+                f"{result}: config.{name} is computed by {type(config).__name__} and cannot hold the re-indexed "
+                f"per-layer list {wanted}; this plan cannot be written as a checkpoint. Use painters.apply instead."
+            )
     if arch.mid_embeddings and getattr(config, "use_mid_position_embeddings", False):
         _reindex_mid_embeddings(new_located.parent, steps, result.num_layers)
     if hasattr(config, "backbone_out_indices") and arch.name == "dpt":

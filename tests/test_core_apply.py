@@ -157,7 +157,7 @@ def test_nested_apply_is_refused():
 
 def test_parallel_group_mixing_attention_types_is_refused():
     model = model_for("qwen2")  # layers 0-2 full attention, 3-5 sliding window
-    with pytest.raises(ValueError, match=r"mixes attention types"):
+    with pytest.raises(ValueError, match=r"mixes config.layer_types"):
         painters.plan(model, painters.parallel(2, 4))
 
 
@@ -173,7 +173,7 @@ def test_unsupported_model_error_names_what_is_supported():
             super().__init__()
             self.blocks = nn.ModuleList([nn.Linear(4, 4)])
 
-    with pytest.raises(ValueError, match=r"not a supported architecture.*Supported: bert, deit, dpt"):
+    with pytest.raises(ValueError, match=r"not a supported architecture.*Supported by name: albert, bert, deit"):
         painters.plan(Plain(), painters.skip(0, 1))
 
 

@@ -1,0 +1,197 @@
+"""What in a model encodes a layer's position, found generically, and how a plan rebinds it.
+
+A layer list of ``T`` layers is run by a plan as a sequence of calls; call ``c`` is given KV-cache/state slot ``c``
+(see :func:`painters.executor.assign_slots`). Three things in a Hugging Face model can tie a layer to its position,
+and painters handles each one for every model, whatever its kind:
+
+* **position attributes**: integers inside a layer's modules named like ``layer_idx``, ``layer_id``,
+  ``layer_index``, ``layer_number``, ``block_id``, equal to the layer's index (plus a constant offset): they pick a
+  cache or state slot, so each call rebinds them to its slot (per layer, never taken from layer 0);
+* **per-layer config lists**: config fields with one entry per layer (``layer_types``, ``layer_rope_theta``,
+  ``layers_block_type``, ... including read-only properties) that the forward reads by loop position: they are
+  re-indexed by slot (a property is overridden on a per-instance subclass of the config);
+* **the layer count**: ``config.num_hidden_layers`` sizes loops and caches: it becomes the number of slots.
+
+Layers that refer to *another* layer by index (a KV cache shared between layers), a module shared by several layers
+that carries a position attribute, and layer math that depends on the position itself are refused with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from painters.errors import UnsupportedModelError
+
+POSITION_NAME = re.compile(r"^(layer|block)_?(idx|id|index|num|number)$")
+"""Attribute names that hold a layer's position (``layer_idx``, ``layer_id``, ``block_index``, ...)."""
+
+REFERENCE_NAME = re.compile(r"(layer|block)_?(idx|id|index|num|number)$")
+"""Attribute names that may point at a layer by index (``kv_shared_layer_index``): checked, never rebound."""
+
+NOT_PER_LAYER = frozenset({
+    "architectures", "out_features", "out_indices", "backbone_out_indices", "image_size", "patch_size",
+    "stage_names", "mrope_section", "image_mean", "image_std", "neck_hidden_sizes", "reassemble_factors",
+    "bad_words_ids", "suppress_tokens", "begin_suppress_tokens", "forced_decoder_ids", "depths", "hidden_sizes",
+})
+"""Config lists that are never one entry per layer, even when their length happens to equal the layer count."""
+
+POSITION_MATH = {
+    "scale_attn_by_inverse_layer_idx": "divides attention scores by (layer index + 1), read at every call",
+    "num_kv_shared_layers": "lets the last layers reuse the KV cache of earlier layers, chosen by index",
+    "hidden_size_per_layer_input": "feeds every layer its own slice of a per-layer embedding, chosen by loop position",
+    "rescale_every": "halves the hidden state every rescale_every layers by loop position while layer weights were "
+                     "rescaled by their own index",
+}
+"""Config flags (when truthy) under which a layer's own computation depends on where it runs: refused."""
+
+
+@dataclass(frozen=True)
+class PositionAttr:
+    """An integer attribute ``module.name`` holding ``layer index + offset``."""
+
+    module: nn.Module
+    name: str
+    offset: int
+    path: str = ""
+
+
+@dataclass
+class LayerPositions:
+    """The position attributes of every layer of a list (``per_layer[i]`` for layer ``i``)."""
+
+    per_layer: list[list[PositionAttr]] = field(default_factory=list)
+
+    def bind(self, layer: int, slot: int) -> list[tuple[nn.Module, str, Any]]:
+        """Set layer ``layer``'s position attributes to ``slot``; returns what :func:`unbind` needs."""
+        saved = []
+        for attr in self.per_layer[layer]:
+            saved.append((attr.module, attr.name, attr.module.__dict__[attr.name]))
+            attr.module.__dict__[attr.name] = slot + attr.offset
+        return saved
+
+    @staticmethod
+    def unbind(saved: list[tuple[nn.Module, str, Any]]) -> None:
+        for module, name, value in reversed(saved):
+            module.__dict__[name] = value
+
+    @property
+    def names(self) -> list[str]:
+        return sorted({a.name for layer in self.per_layer for a in layer})
+
+
+def _int_attrs(module: nn.Module, pattern: re.Pattern) -> dict[str, int]:
+    return {k: v for k, v in vars(module).items()
+            if isinstance(v, int) and not isinstance(v, bool) and pattern.search(k)}
+
+
+def find_positions(layers: list[nn.Module], what: str = "layer") -> LayerPositions:
+    """Position attributes of each layer, checked for consistency across the list.
+
+    An attribute (same path inside the layer, same name) is a position attribute when its value minus the layer's
+    index is the same for every layer that has it; equal values on every layer are a constant and left alone;
+    anything else means a layer points at another layer by index, which painters cannot rebind: refused.
+    """
+    owners: dict[int, set[int]] = {}
+    groups: dict[tuple[str, str], list[tuple[int, nn.Module, int]]] = {}
+    for i, layer in enumerate(layers):
+        for path, module in layer.named_modules():
+            owners.setdefault(id(module), set()).add(i)
+            for name, value in _int_attrs(module, REFERENCE_NAME).items():
+                groups.setdefault((path, name), []).append((i, module, value))
+    result = LayerPositions([[] for _ in layers])
+    for (path, name), found in groups.items():
+        offsets = {value - i for i, _, value in found}
+        values = {value for _, _, value in found}
+        where = f"{path + '.' if path else ''}{name}"
+        if len(found) > 1 and len(values) == 1:
+            continue  # the same number on every layer: not a position
+        if len(offsets) != 1 or not POSITION_NAME.match(name):
+            detail = ", ".join(f"{what} {i}: {value}" for i, _, value in found[:6])
+            raise UnsupportedModelError(
+                f"the {what}s carry '{where}' ({detail}), which points at other {what}s by index (e.g. a KV cache "
+                f"shared between {what}s): reordering would change which {what} reads which cache. painters refuses "
+                f"this model rather than run it wrong."
+            )
+        (offset,) = offsets
+        for i, module, _ in found:
+            if len(owners[id(module)]) > 1:
+                shared = sorted(owners[id(module)])
+                raise UnsupportedModelError(
+                    f"module '{where}' carries a position index but is shared by {what}s {shared}: one module "
+                    f"cannot take a different slot per call. painters refuses this model rather than run it wrong."
+                )
+            result.per_layer[i].append(PositionAttr(module, name, offset, path))
+    return result
+
+
+def _property_names(config: Any) -> set[str]:
+    return {name for klass in type(config).__mro__ for name, value in vars(klass).items()
+            if isinstance(value, property)}
+
+
+def per_layer_fields(config: Any, num_layers: int) -> dict[str, list]:
+    """Config fields with one entry per layer (plain attributes and read-only properties), by name."""
+    out: dict[str, list] = {}
+    names = set(vars(config)) | _property_names(config)
+    for name in sorted(names):
+        if name.startswith("_") or name in NOT_PER_LAYER:
+            continue
+        try:
+            value = getattr(config, name)
+        except Exception:  # a property that cannot be computed for this config
+            continue
+        if isinstance(value, (list, tuple)) and len(value) == num_layers and num_layers > 1:
+            out[name] = list(value)
+    return out
+
+
+def check_position_math(config: Any) -> None:
+    """Refuse configs whose flags make a layer's computation depend on its position."""
+    for name, why in POSITION_MATH.items():
+        value = getattr(config, name, None)
+        if value and not isinstance(value, (list, dict)):
+            raise UnsupportedModelError(
+                f"{type(config).__name__}.{name}={value!r}: the model {why}, so a layer moved by a plan would "
+                f"compute something else. painters refuses it rather than run it wrong (set {name} to a false "
+                f"value only if the checkpoint was trained that way)."
+            )
+
+
+class ConfigPatch:
+    """Re-index per-layer config fields by slot and set the layer count, undone by :meth:`restore`."""
+
+    def __init__(self, config: Any, fields: dict[str, list], slot_layers: list[int], count_field: str | None):
+        self.config = config
+        self.original_class = type(config)
+        self.saved: dict[str, Any] = {}
+        self.properties = _property_names(config)
+        overrides = {}
+        for name, values in fields.items():
+            new = [values[i] for i in slot_layers]
+            if name in self.properties:
+                overrides[name] = new
+            else:
+                self._set(name, type(getattr(config, name))(new) if isinstance(getattr(config, name), tuple)
+                          else new)
+        if count_field is not None:
+            self._set(count_field, len(slot_layers))
+        if overrides:
+            # a read-only property: a per-instance subclass answers the re-indexed list instead
+            patched = type(self.original_class.__name__, (self.original_class,),
+                           {name: property(lambda self, _v=value: list(_v)) for name, value in overrides.items()})
+            object.__setattr__(config, "__class__", patched)
+
+    def _set(self, name: str, value: Any) -> None:
+        self.saved.setdefault(name, getattr(self.config, name))
+        setattr(self.config, name, value)
+
+    def restore(self) -> None:
+        if type(self.config) is not self.original_class:
+            object.__setattr__(self.config, "__class__", self.original_class)
+        for name, value in reversed(list(self.saved.items())):
+            setattr(self.config, name, value)
+        self.saved.clear()
