@@ -10,10 +10,17 @@ from torch import nn
 
 from painters.architectures import Architecture, Located, locate
 from painters.errors import PlanError, UnsupportedModelError
-from painters.executor import HiddenStates, MidEmbeddings, PlanModuleList, PlanRunner, slot_layers
+from painters.executor import PLAN_CONTAINERS, HiddenStates, MidEmbeddings, PlanRunner, plan_container, slot_layers
 from painters.ops import Group, Op
 from painters.plan import Plan, resolve
-from painters.positions import ConfigPatch, LayerPositions, check_position_math, find_positions, per_layer_fields
+from painters.positions import (
+    ConfigPatch,
+    LayerPositions,
+    check_position_math,
+    find_positions,
+    owner_marks,
+    per_layer_fields,
+)
 
 _HIDDEN_STATES = ("original", "steps")
 _MID_EMBEDDINGS = ("layer", "position")
@@ -42,7 +49,7 @@ def layers(model: nn.Module, stage: int | None = None, tower: str | None = None)
 
 def layer_modules(located: Located) -> list[nn.Module]:
     """The layers a plan indexes: the list's modules, or for shared groups (ALBERT) one entry per call."""
-    modules = located.modules.original if isinstance(located.modules, PlanModuleList) else located.modules
+    modules = located.modules.original if isinstance(located.modules, PLAN_CONTAINERS) else located.modules
     modules = list(modules)
     arch, config = located.arch, located.config
     if arch.shared_groups is None:
@@ -70,6 +77,8 @@ class _Prepared(NamedTuple):
     positions: LayerPositions
     fields: dict[str, list]
     count_field: str | None
+    marks: list = []
+    slots_per_layer: int = 1
 
 
 def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepared:
@@ -80,13 +89,15 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
         check_position_math(config)
     fields: dict[str, list] = {}
     count_field: str | None = None
+    per = 1
     if arch.shared_groups is not None:
         positions = LayerPositions([[] for _ in modules])
     else:
         positions = find_positions(modules)
         if arch.stages is None and config is not None and hasattr(config, "num_hidden_layers"):
             count = config.num_hidden_layers
-            if count != len(modules):
+            per = next((k for k in sorted(positions.scales) if count == k * len(modules)), 0)
+            if not per:
                 raise UnsupportedModelError(
                     f"{type(config).__name__}.num_hidden_layers is {count!r} but the layer list '{located.path}' holds "
                     f"{len(modules)} layers: painters cannot tell how the forward counts its layers, and refuses this "
@@ -94,8 +105,33 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
                 )
             count_field = "num_hidden_layers"
             fields = per_layer_fields(config, len(modules))
+            if per > 1:  # lists with one entry per cache slot: expanded, each layer's slots kept together
+                fields = {k: [v[per * i:per * i + per] for i in range(len(modules))]
+                          for k, v in per_layer_fields(config, count).items()}
+    marks = owner_marks(located.parent, len(modules)) if arch.stages is None else []
     _check_parallel_groups(fields, result)
-    return _Prepared(positions, fields, count_field)
+    _check_attention_kept(fields, result)
+    return _Prepared(positions, fields, count_field, marks, per if count_field else 1)
+
+
+def _is_attention(kind: Any) -> bool:
+    return isinstance(kind, str) and "attention" in kind and "linear" not in kind
+
+
+def _check_attention_kept(fields: dict[str, list], result: Plan) -> None:
+    """Hybrid stacks (attention + linear-attention/SSM layers) build their masks from an attention layer's cache:
+    a plan that runs none of them cannot run."""
+    ran = {i for _, i in result.calls}
+    for name, types in fields.items():
+        kinds = {t for t in types if isinstance(t, str)}
+        if len(kinds) < 2 or not any(_is_attention(t) for t in kinds):
+            continue
+        if not any(_is_attention(types[i]) for i in ran):
+            kept = [i for i, t in enumerate(types) if _is_attention(t)]
+            raise PlanError(
+                f"{result} runs none of this hybrid model's attention layers {kept} (config.{name}); its forward "
+                f"needs at least one to build the attention mask. Keep one of them."
+            )
 
 
 def _check_parallel_groups(fields: dict[str, list], result: Plan) -> None:
@@ -198,7 +234,7 @@ def session(
     if mid_embeddings not in _MID_EMBEDDINGS:
         raise PlanError(f"mid_embeddings={mid_embeddings!r} is not one of {_MID_EMBEDDINGS}.")
     located = locate(model, stage, tower)
-    if isinstance(located.modules, PlanModuleList):
+    if isinstance(located.modules, PLAN_CONTAINERS):
         raise PlanError(
             f"a plan is already active on this model ({located.modules.runner.plan}); pass all ops to one "
             f"painters.apply(model, op1, op2, ...) call instead of nesting."
@@ -227,14 +263,21 @@ def _install(model: nn.Module, located: Located, runner: PlanRunner, prepared: _
         patches.add(ConfigPatch(config, {}, list(range(result.num_steps)), "num_hidden_layers").restore)
         patches.setattr(config, arch.shared_groups, result.num_steps)
     elif prepared.count_field is not None:
-        patches.add(ConfigPatch(config, prepared.fields, slot_layers(result), prepared.count_field).restore)
+        patches.add(ConfigPatch(config, prepared.fields, slot_layers(result), prepared.count_field,
+                                prepared.slots_per_layer).restore)
+    slots = slot_layers(result)
+    for owner, name, value in prepared.marks:
+        if isinstance(value, list):  # a per-layer list the loop owner reads by slot
+            patches.setattr(owner, name, [value[i] for i in slots])
+        else:  # "past the last layer" follows the plan's length
+            patches.setattr(owner, name, max(result.num_calls, result.num_steps))
     if runner.add_mid and config is not None:
         patches.setattr(config, "use_mid_position_embeddings", False)
         handle = located.parent.register_forward_pre_hook(_mid_hook(runner), with_kwargs=True)
         patches.add(handle.remove)
     if hasattr(model, "save_pretrained"):  # the patched config must never be written out (design.md trap 10)
         patches.shadow(model, "save_pretrained", _refuse_save(result))
-    patches.set_module(located.parent, located.attr, PlanModuleList(located.modules, runner))
+    patches.set_module(located.parent, located.attr, plan_container(located.modules, runner))
 
 
 def _refuse_save(result: Plan):

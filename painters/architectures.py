@@ -88,7 +88,7 @@ class Located:
     arch: Architecture
     parent: nn.Module
     attr: str
-    modules: nn.ModuleList
+    modules: nn.ModuleList | nn.Sequential
     path: str
     stage: int | None = None
     config: Any = None
@@ -181,6 +181,11 @@ def locate(model: nn.Module, stage: int | None = None, tower: str | None = None)
     base = _tower_root(model, tower)
     if arch.stages is not None:
         depths = stage_depths(base, arch)
+        if not depths:
+            raise UnsupportedModelError(
+                f"{type(model).__name__} (model_type {arch.name!r}) has stages but none holds transformer layers "
+                f"(blocks with attention): painters drives transformer layer stacks only."
+            )
         if stage is None or isinstance(stage, bool) or not isinstance(stage, int) or stage not in depths:
             deepest = max(depths, key=lambda k: depths[k])
             names = list(depths)
@@ -201,7 +206,7 @@ def locate(model: nn.Module, stage: int | None = None, tower: str | None = None)
     parent_path, _, attr = path.rpartition(".")
     parent = _get(base, parent_path) if parent_path else base
     modules = getattr(parent, attr, None)
-    if not isinstance(modules, nn.ModuleList):
+    if not isinstance(modules, (nn.ModuleList, nn.Sequential)):
         raise UnsupportedModelError(
             f"{type(model).__name__}: expected the layer list at '{path}' (architecture {arch.name!r}), found "
             f"{type(modules).__name__}. Supported: {', '.join(sorted(ARCHITECTURES))}."
@@ -219,7 +224,7 @@ def stage_depths(root: nn.Module, arch: Architecture) -> dict[int, int]:
             layers = _get(stage, inner) if inner else stage
         except AttributeError:
             continue
-        if isinstance(layers, nn.ModuleList) and len(layers) and all(_looks_like_layer(m) for m in layers):
+        if isinstance(layers, LAYER_CONTAINERS) and len(layers) and _is_layer_list(layers, _looks_like_layer):
             out[k] = len(layers)
     return out
 
@@ -245,19 +250,38 @@ _LAYER_CLASS = re.compile(r"(Layer|Block|Module)$")
 _NOT_LAYER_CLASS = re.compile(r"(Norm|Embedding|Embeddings|Pooler|Head|Attention|FFN|Dropout)$")
 
 
+LAYER_CONTAINERS = (nn.ModuleList, nn.Sequential)
+
+
+def _named_like_layer(module: nn.Module) -> bool:
+    name = type(module).__name__
+    return (_is_layer(module) or bool(_LAYER_CLASS.search(name) and not _NOT_LAYER_CLASS.search(name))) and \
+        any(True for _ in module.parameters())
+
+
+def _has_attention(module: nn.Module) -> bool:
+    return any(re.search("Attention|Attn|Modulation", type(m).__name__) for m in module.modules())
+
+
 def _looks_like_layer(module: nn.Module) -> bool:
     """Older models' layers are plain modules: a class named ``...Layer``/``...Block`` that holds weights and an
     attention module (convolutional blocks are not transformer layers)."""
-    name = type(module).__name__
-    named = _is_layer(module) or bool(_LAYER_CLASS.search(name) and not _NOT_LAYER_CLASS.search(name))
-    return named and any(True for _ in module.parameters()) and \
-        any(re.search("Attention|Attn", type(m).__name__) for m in module.modules())
+    return _named_like_layer(module) and _has_attention(module)
+
+
+def _is_layer_list(container: nn.Module, predicate) -> bool:
+    """Every child passes ``predicate``, or (a hybrid stack, e.g. conv mixers between attention layers) every child
+    is named like a layer and some have attention."""
+    children = list(container)
+    if all(predicate(c) for c in children):
+        return True
+    return predicate is _looks_like_layer and all(_named_like_layer(c) for c in children) and \
+        any(_has_attention(c) for c in children)
 
 
 def _lists(root: nn.Module, predicate) -> list[str]:
     return [name for name, m in root.named_modules()
-            if name and isinstance(m, nn.ModuleList) and len(m) > 0 and all(predicate(c) for c in m)
-            and len({type(c) for c in m}) >= 1]
+            if name and isinstance(m, LAYER_CONTAINERS) and len(m) > 0 and _is_layer_list(m, predicate)]
 
 
 def _innermost(found: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from torch import nn
 from painters.architectures import Located
 from painters.ops import Group, Step
 from painters.plan import Plan
-from painters.positions import LayerPositions
+from painters.positions import LayerPositions, module_states
 
 try:  # transformers >= 5: hidden states are recorded by hooks into a context-local collector
     from transformers.utils.output_capturing import _active_collector
@@ -42,6 +42,7 @@ class PlanRunner:
         )
         self.interpolation = getattr(located.parent, "interpolation", None) if self.add_mid else None
         self.positions = positions
+        self.module_states = {id(m): module_states(m) for m in layers}  # per-slot state where layers keep one
         self.slots = assign_slots(plan)
         self.last_step = max(plan.num_steps - 1, 0)
         self.steps = [StepCall(self, k, s) for k, s in enumerate(plan.steps)] or [StepCall(self, 0, None)]
@@ -66,11 +67,17 @@ class PlanRunner:
         self.mid = self.interpolation((height, width))
 
     def call_layer(self, step: int, layer: int, slot: int, args: tuple, kwargs: dict) -> Any:
+        module = self.layers[layer]
         saved = self.positions.bind(layer, slot)
+        state = self.module_states[id(module)]
+        if state is not None:
+            state.bind(slot)
         try:
-            out = self.layers[layer](*args, **kwargs)
+            out = module(*args, **kwargs)
         finally:
             self.positions.unbind(saved)
+            if state is not None:
+                state.unbind(slot)
         if self.add_mid and layer < self.plan.num_layers - 1 and step != self.last_step:
             out = out + self.mid[layer].to(out.device)
         return out
@@ -143,6 +150,10 @@ class StepCall:
             runner.nonfinite = runner.nonfinite or not bool(torch.isfinite(out).all())
         return out
 
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Models that call ``layer.forward(...)`` directly (SqueezeBERT) run the plan step too."""
+        return self(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
         # Code that inspects layers while iterating (not the forward) sees the layer this step runs.
         step = self.__dict__.get("step")
@@ -178,6 +189,47 @@ class PlanModuleList(nn.ModuleList):
 
     def __getitem__(self, idx: int | slice) -> Any:
         return self.runner.steps[idx]
+
+
+class PlanSequential(nn.Sequential):
+    """A drop-in for a layer list kept as an ``nn.Sequential`` (called as one module, e.g. CvT's stages): the same
+    modules under the same keys; calling it runs the plan's steps in order."""
+
+    def __init__(self, original: nn.Sequential, runner: PlanRunner):
+        super().__init__()
+        self._modules.update(original._modules)
+        self.original = original
+        self.runner = runner
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("original", "runner"):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def forward(self, hidden_states: Any) -> Any:
+        for step in self.runner.steps:
+            hidden_states = step(hidden_states)
+        return hidden_states
+
+    def __iter__(self):
+        return iter(self.runner.steps)
+
+    def __len__(self) -> int:
+        return len(self.runner.steps)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        return self.runner.steps[idx]
+
+
+def plan_container(original: nn.Module, runner: PlanRunner) -> nn.Module:
+    """The stand-in for a layer list under a plan: a :class:`PlanModuleList`, or a :class:`PlanSequential`."""
+    if isinstance(original, nn.Sequential):
+        return PlanSequential(original, runner)
+    return PlanModuleList(original, runner)
+
+
+PLAN_CONTAINERS = (PlanModuleList, PlanSequential)
 
 
 def assign_slots(plan: Plan) -> list[list[int]]:

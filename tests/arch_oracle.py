@@ -36,8 +36,33 @@ def _lists(config, num_layers: int) -> dict[str, list]:
     return out
 
 
+def _computed_lists(config, num_layers: int) -> dict[str, list]:
+    """Per-layer lists a config computes (read-only properties such as Jamba's ``layers_block_type``)."""
+    out = {}
+    for klass in type(config).__mro__:
+        for key, value in vars(klass).items():
+            if isinstance(value, property) and key not in out and key not in SKIP_LISTS and key != "per_layer_config":
+                try:
+                    got = getattr(config, key)
+                except Exception:
+                    continue
+                if isinstance(got, (list, tuple)) and len(got) == num_layers:
+                    out[key] = list(got)
+    return out
+
+
+def _with_lists(config, lists: dict[str, list]):
+    """``config`` answering ``lists`` for those (computed) fields: a subclass made for this one config."""
+    if not lists:
+        return config
+    klass = type(type(config).__name__, (type(config),), {k: property(lambda self, _v=v: list(_v))
+                                                          for k, v in lists.items()})
+    object.__setattr__(config, "__class__", klass)
+    return config
+
+
 def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = "", stage: int | None = None,
-            virtual: list[nn.Module] | None = None) -> nn.Module:
+            virtual: list[nn.Module] | None = None, config=None) -> nn.Module:
     """A new model equal to ``model`` with the layer list at ``full`` (a dotted path from ``model``) replaced by
     copies of the original layers ``steps`` (each position's index bookkeeping set as transformers sets it there).
 
@@ -48,18 +73,29 @@ def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = ""
     """
     originals = virtual if virtual is not None else list(_get(model, full))
     num = len(originals)
+    if config is not None:  # the config object that describes the list: find where it sits in model.config
+        config_path = _config_path(model.config, config) or config_path
     config = copy.deepcopy(model.config)
     sub = _get(config, config_path) if config_path else config
     if stage is not None:
-        depths = list(sub.depths)
+        key = "depths" if hasattr(sub, "depths") else "depth"
+        depths = list(getattr(sub, key))
         depths[stage] = len(steps)
-        sub.depths = depths
+        setattr(sub, key, depths)
     elif virtual is not None:
         sub.num_hidden_layers = sub.num_hidden_groups = len(steps)
     else:
-        for key, values in _lists(sub, num).items():
-            setattr(sub, key, [values[i] for i in steps])
-        sub.num_hidden_layers = len(steps)
+        per = sub.num_hidden_layers // num if sub.num_hidden_layers % num == 0 else 1  # cache slots per layer
+        order = [per * i + r for i in steps for r in range(per)]
+        computed = _computed_lists(sub, num * per)
+        for key, values in _lists(sub, num * per).items():
+            setattr(sub, key, [values[i] for i in order])
+        spec = vars(sub).get("_heterogeneity_spec")
+        sub.num_hidden_layers = len(steps) * per
+        _with_lists(sub, {k: [v[i] for i in order] for k, v in computed.items()})
+        if spec is not None:  # heterogeneous config: each layer's overrides go with it
+            overrides = spec.per_layer_overrides
+            sub.per_layer_config = {j: copy.deepcopy(overrides[i]) for j, i in enumerate(steps) if i in overrides}
     torch.manual_seed(0)
     fresh = type(model)(config).eval()
     fresh_layers = list(_get(fresh, full)) if steps else []
@@ -81,7 +117,8 @@ def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = ""
         copies.append(layer)
     parent_path, _, attr = full.rpartition(".")
     parent = _get(fresh, parent_path) if parent_path else fresh
-    parent._modules[attr] = nn.ModuleList(copies)
+    sequential = isinstance(_get(model, full), nn.Sequential)
+    parent._modules[attr] = nn.Sequential(*copies) if sequential else nn.ModuleList(copies)
     return fresh
 
 
@@ -93,3 +130,14 @@ def _mid_embeddings(model: nn.Module, fresh: nn.Module, steps: list[int], num: i
             rows = [mid.data[i] if i < num - 1 else torch.zeros_like(mid.data[0]) for i in steps[:-1]]
             target = fresh.get_submodule(name)
             target.mid_position_embeddings = nn.Parameter(torch.stack(rows) if rows else mid.data[:0].clone())
+
+
+def _config_path(root, target, prefix: str = "") -> str | None:
+    if root is target:
+        return prefix
+    for key, value in vars(root).items():
+        if hasattr(value, "to_dict") and hasattr(value, "model_type") and not key.startswith("__"):
+            found = _config_path(value, target, f"{prefix}.{key}" if prefix else key)
+            if found is not None:
+                return found
+    return None

@@ -32,6 +32,7 @@ OPS = {
 }
 SCALE = 3.0  # layer weights x3 so that layer order matters (design.md trap 11)
 EXACT_TARGET = 0.95
+GENERATE = dict(max_new_tokens=4, do_sample=False, use_cache=True, pad_token_id=0)
 
 
 @dataclass
@@ -112,6 +113,9 @@ def check(model_type: str) -> Outcome:
             first, second = _primary(model(**x, **kw)), _primary(model(**x, **kw))
         if not torch.equal(first, second):
             return Outcome("not-buildable", "the unmodified tiny model is not deterministic", head)
+        if head == "causal-lm":  # the unmodified model must generate with its cache, or the check cannot
+            with torch.no_grad():
+                model.generate(**x, **GENERATE)
     except Exception as e:  # the tiny build itself fails: listed with the reason, not painters' fault
         return Outcome("not-buildable", f"{type(e).__name__}: {str(e).splitlines()[0][:160]}", "")
     stage = _staged_stage(model)
@@ -128,7 +132,7 @@ def check(model_type: str) -> Outcome:
     located = locate(model, stage)
     full = _full_path(model, stack.path)
     virtual = stack.layers if located.arch.shared_groups else None
-    intermediate = _reads_intermediate_states(model.config)
+    intermediate = _reads_intermediate_states(model.config) and head != "bare"
     runner = model.base_model if intermediate else model
 
     def output(m: nn.Module) -> torch.Tensor:
@@ -136,25 +140,39 @@ def check(model_type: str) -> Outcome:
             return _primary((m.base_model if intermediate else m)(**x, **kw))
 
     unmodified = output(model)
+    if unmodified.abs().max().item() < 1e-6:
+        return Outcome("not-buildable", "the tiny model's output is ~0 with random weights (degenerate init)", head)
     changed = False
+    distinct = list({id(m): m for m in stack.layers}.values())
     for name, op in OPS.items():
         steps = list(plans[name].steps)
-        with painters.apply(model, op, stage=stage):
-            got = output(model)
-        oracle = arch_oracle.rebuild(model, full, steps, stage=stage, virtual=virtual)
+        calls: dict[int, int] = {}
+        hooks = [m.register_forward_hook(lambda m, a, o: calls.__setitem__(id(m), calls.get(id(m), 0) + 1))
+                 for m in distinct]
+        try:
+            with painters.apply(model, op, stage=stage):
+                got = output(model)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        want_calls: dict[int, int] = {}
+        for _, i in plans[name].calls:
+            want_calls[id(stack.layers[i])] = want_calls.get(id(stack.layers[i]), 0) + 1
+        assert calls == want_calls, f"{model_type} {op}: the forward did not run the plan's layer calls"
+        oracle = arch_oracle.rebuild(model, full, steps, stage=stage, virtual=virtual, config=located.config)
         want = output(oracle)
         assert got.shape == want.shape, f"{model_type} {op}: shape {tuple(got.shape)} != {tuple(want.shape)}"
         diff = (got - want).abs().max().item()
         assert torch.equal(got, want), f"{model_type} {op}: max |diff| = {diff} against the rebuilt model"
         changed = changed or not torch.equal(got, unmodified)
         if head == "causal-lm":
-            settings = dict(max_new_tokens=4, do_sample=False, use_cache=True, pad_token_id=0)
             with torch.no_grad(), painters.apply(model, op):
-                generated = model.generate(**x, **settings)
+                generated = model.generate(**x, **GENERATE)
             with torch.no_grad():
-                expected = oracle.generate(**x, **settings)
+                expected = oracle.generate(**x, **GENERATE)
             assert torch.equal(generated, expected), f"{model_type} {op}: generate with the KV cache differs"
-    assert changed, f"{model_type}: no op changed the output, so the check could not fail (layers too weak?)"
+    if not changed:  # the plans ran (call counts checked above) but the output ignores the layers
+        return Outcome("not-buildable", "the tiny model's output does not depend on its layers", head)
     after = output(runner if not intermediate else model)
     assert torch.equal(after, unmodified), f"{model_type}: the model is not restored after the plans"
     layers = f"{stack.path}" + (f" (stage {stage})" if stage is not None else "")

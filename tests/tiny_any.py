@@ -120,6 +120,13 @@ def _forward_inputs(cls) -> tuple[str, list[str], set[str]]:
     return main, required, {p.name for p in params}
 
 
+def _is_encoder_decoder(model_type: str) -> bool:
+    try:
+        return bool(getattr(CONFIG_MAPPING[model_type](), "is_encoder_decoder", False))
+    except Exception:  # a default config its own validation rejects: decided when it is built
+        return False
+
+
 def scope(model_type: str) -> tuple[str | None, str]:
     """(head, class name) to build for an in-scope type, or (None, why it is out of scope)."""
     for why, names in OUT_OF_SCOPE.items():
@@ -139,7 +146,7 @@ def scope(model_type: str) -> tuple[str | None, str]:
     sub_configs = getattr(CONFIG_MAPPING[model_type], "sub_configs", None) or {}
     if model_type in MULTIMODAL_TYPES or len({_modality(k) for k in sub_configs} - {None}) >= 2:
         return None, "multimodal"
-    if getattr(CONFIG_MAPPING[model_type](), "is_encoder_decoder", False):
+    if _is_encoder_decoder(model_type):
         return None, "seq2seq"  # encoder-decoder (the DETR family): two stacks joined by cross-attention
     if cls.forward is nn.Module.forward:
         return None, f"{cls_name} has no forward"
@@ -177,7 +184,8 @@ SIZES = {
 }  # fmt: skip
 # other int / float fields are capped (never grown) by the first pattern their name matches
 CAPS = [
-    (r"vocab_size$", VOCAB),
+    (r"vocab_size(_per_layer_input)?$", VOCAB),
+    (r"^hidden_size_per_layer_input$", 8),  # per-layer-input embeddings (gemma3n, gemma4): layers x this wide
     (r"head_dim$|^(kv_channels|dim_head|attention_head_dim|key_dim|headdim)$", 8),
     (r"intermediate_size|ffn_dim$|ffn_hidden_size$|feedforward|feed_forward|intermediate_dim$|^(dim_ff|d_ff|dff)$", 64),
     (r"^(d_inner|mlp_dim|decoder_intermediate_size|mlp_hidden_size)$", 64),
@@ -187,7 +195,7 @@ CAPS = [
     (r"^(max_position_embeddings|n_positions|n_ctx|max_seq_len|max_sequence_length)$", 64),
     (r"^(n_layer|n_layers|num_layers|depth|encoder_layers|decoder_layers|num_encoder_layers)$", LAYERS),
     (r"^(n_head|n_heads|num_heads|num_kv_heads|encoder_attention_heads|decoder_attention_heads)$", 4),
-    (r"experts$|^moe_num_experts$", 4),
+    (r"experts$|^moe_num_experts$|_expert_num$", 4),
     (r"^(moe_top_k|num_experts_per_token)$", 2),
     (r"^(n_group|topk_group|num_expert_group)$", 1),
     (r"lora_rank$", 16),
@@ -219,6 +227,45 @@ OVERRIDES = {
     "neomme": {"head_dim": 16},  # partial rotary factor 0.25 must rotate a multiple of 4 dims
     "reformer": {"is_decoder": True, "axial_pos_embds_dim": [16, 16], "axial_pos_shape": [8, 8]},
     "gpt_neo": {"attention_types": [[["global", "local"], LAYERS // 2]]},
+    # the config's dict lists (attention, mlp) pairs as two entries; the input / recurrent / output split is explicit
+    "dory": {
+        "num_hidden_layers": LAYERS,
+        "layer_types": None,
+        "n_input_layers": 2,
+        "n_recurrent_layers": 2,
+        "n_output_layers": 2,
+    },
+    # every kind of layer of the default pattern (M E * -), with an attention layer left outside each op's range
+    "nemotron_h": {
+        "layers_block_type": ["linear_attention", "moe", "full_attention", "mlp", "linear_attention", "full_attention"]
+    },
+    "cohere_compass_text": {"rope_parameters": {"full_attention": {"rope_type": "default", "rope_theta": 10000.0}}},
+    "dots1": {"n_shared_experts": 1},  # the default config leaves it None, which the MoE block multiplies by
+    "lfm2_moe": {"layer_types": ["conv", "conv", "full_attention", "conv", "conv", "full_attention"]},
+    # the indexed-attention layers need the QSA indexer sizes the default config leaves None; one of them is left
+    # outside each op's range (the mask needs one)
+    "qwen4_exp_text": {
+        "layer_types": ["linear_attention"] * 3 + ["indexed_attention", "linear_attention", "indexed_attention"],
+        "indexer_n_heads": 2,
+        "indexer_kv_heads": 1,
+        "indexer_head_dim": 8,
+        "indexer_budget": 8,
+        "indexer_compress_ratio": 2,
+        "hc_lowrank": 8,
+    },
+    # DbrxAttention reads rope_theta from attn_config (as hub configs have it) and clamps q, k, v by clip_qkv
+    "dbrx": {"attn_config": {"rope_theta": 10000.0, "clip_qkv": 8.0}},
+    # the shared attention block (tied into >= 2 hybrid layers, also after skip(2, 4)) reads [hidden, embeddings]:
+    # twice hidden_size
+    "zamba": {
+        "layers_block_type": ["linear_attention", "linear_attention", "hybrid", "linear_attention", "hybrid", "hybrid"],
+        "attention_hidden_size": 64,
+        "attention_head_dim": 16,
+        "mamba_dt_rank": 8,
+    },
+    "mobilenet_v1": {"depth_multiplier": 0.25},  # channel widths
+    # the PP-OCRv5 mobile backbones (a sub-config): narrower channels, and the four scales the detector's neck fuses
+    "pp_lcnet_v3": {"scale": 0.5, "out_indices": [2, 3, 4, 5]},
     "gemma3n_text": {"layer_types": ["sliding_attention", "full_attention"] * 3, "num_kv_shared_layers": 2},
 }
 
@@ -237,6 +284,13 @@ def _pattern(values: list, n: int) -> list:
     missing = list(dict.fromkeys(v for v in values if v not in out))
     if len(set(out) | set(missing)) <= n:  # keep every kind of layer
         out[n - len(missing) :] = missing
+    # the rarest kind (e.g. the one attention layer of a hybrid stack) also sits at the last layer, which the
+    # coverage check's ops never remove
+    if not all(isinstance(v, str) for v in out):
+        return out
+    rarest = min(dict.fromkeys(out), key=out.count)
+    if out[-1] != rarest and out.count(out[-1]) > 1:
+        out[-1] = rarest
     return out
 
 
@@ -256,6 +310,9 @@ def _shrink(config: transformers.PreTrainedConfig) -> dict:
     settable = params | set(default)
     # staged (hierarchical) models: the stage lists set the layers, and the patch size sets the feature-map sizes
     staged = any(DEPTH_LISTS.search(k) and isinstance(v, (list, tuple)) for k, v in default.items())
+    layers = default.get(attribute_map.get("num_hidden_layers", "num_hidden_layers"))
+    if layers is None:  # a read-only property derived from a per-layer list (nemotron_h: its layers_block_type)
+        layers = getattr(config, "num_hidden_layers", None)
     kwargs = {}
     for key, value in SIZES.items():
         if staged and key in ("num_hidden_layers", "patch_size"):
@@ -264,13 +321,18 @@ def _shrink(config: transformers.PreTrainedConfig) -> dict:
         if key in settable:
             old = default.get(key)
             if isinstance(old, (list, tuple)) and not isinstance(value, (list, tuple)):
-                value = [value] * len(old) if isinstance(value, float) or key == "image_size" else None
+                if isinstance(value, float) or key == "image_size":
+                    value = [value] * len(old)
+                else:  # a per-layer size (gemma3n_text: intermediate_size) is set for every layer
+                    value = [value] * LAYERS if not staged and len(old) == layers and layers > 1 else None
             elif isinstance(old, (int, float)) and not isinstance(old, bool) and isinstance(value, (int, float)):
                 value = type(old)(value)
             if value is not None:
                 kwargs[key] = value
-    layers = default.get(attribute_map.get("num_hidden_layers", "num_hidden_layers"))
+    # fields stored under an attribute_map target but set through its source name (bailing_hybrid: n_group)
+    aliases = {v: k for k, v in attribute_map.items() if k in params}
     for key, old in default.items():
+        key = key if key in params else aliases.get(key, key)
         if key in kwargs or key not in params:
             continue
         if isinstance(old, (int, float)) and not isinstance(old, bool):
@@ -323,6 +385,8 @@ def _shrink(config: transformers.PreTrainedConfig) -> dict:
         if heads in default and expand in default and dim in settable:
             hidden = kwargs.get("hidden_size", SIZES["hidden_size"])
             kwargs.update({heads: int(default[expand] * hidden) // 8, dim: 8})
+            if default.get("mamba_d_ssm"):  # falcon_h1: an explicit mamba width, else expand * hidden
+                kwargs["mamba_d_ssm"] = None
     for key, sub in vars(config).items():  # sub-configs, shrunk by the same rules
         if isinstance(sub, transformers.PreTrainedConfig) and key in params:
             if sub.model_type == "timm_backbone":  # timm is not installed: the same stages from transformers' ResNet
@@ -406,4 +470,3 @@ def inputs_for(model: nn.Module, batch: int = 2, seed: int = 1) -> dict:
     if "token_type_ids" in required:
         x["token_type_ids"] = torch.zeros_like(ids)
     return x
-
