@@ -21,6 +21,7 @@ from painters.positions import (
     owner_marks,
     per_layer_fields,
 )
+from painters.zipped import PlanZipList, check_zipped_plan, zipped_layers
 
 _HIDDEN_STATES = ("original", "steps")
 _MID_EMBEDDINGS = ("layer", "position")
@@ -49,9 +50,11 @@ def layers(model: nn.Module, stage: int | None = None, tower: str | None = None)
 
 def layer_modules(located: Located) -> list[nn.Module]:
     """The layers a plan indexes: the list's modules, or for shared groups (ALBERT) one entry per call."""
+    arch, config = located.arch, located.config
+    if arch.zipped is not None:
+        return list(zipped_layers(located.parent, arch.zipped))
     modules = located.modules.original if isinstance(located.modules, PLAN_CONTAINERS) else located.modules
     modules = list(modules)
-    arch, config = located.arch, located.config
     if arch.shared_groups is None:
         return modules
     calls, groups = getattr(config, "num_hidden_layers", None), getattr(config, arch.shared_groups, None)
@@ -109,6 +112,8 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
                 fields = {k: [v[per * i:per * i + per] for i in range(len(modules))]
                           for k, v in per_layer_fields(config, count).items()}
     marks = owner_marks(located.parent, len(modules)) if arch.stages is None else []
+    if arch.zipped is not None:
+        check_zipped_plan(result, arch.zipped)
     _check_parallel_groups(fields, result)
     _check_attention_kept(fields, result)
     return _Prepared(positions, fields, count_field, marks, per if count_field else 1)
@@ -234,7 +239,7 @@ def session(
     if mid_embeddings not in _MID_EMBEDDINGS:
         raise PlanError(f"mid_embeddings={mid_embeddings!r} is not one of {_MID_EMBEDDINGS}.")
     located = locate(model, stage, tower)
-    if isinstance(located.modules, PLAN_CONTAINERS):
+    if isinstance(located.modules, (*PLAN_CONTAINERS, PlanZipList)):
         raise PlanError(
             f"a plan is already active on this model ({located.modules.runner.plan}); pass all ops to one "
             f"painters.apply(model, op1, op2, ...) call instead of nesting."
@@ -277,7 +282,11 @@ def _install(model: nn.Module, located: Located, runner: PlanRunner, prepared: _
         patches.add(handle.remove)
     if hasattr(model, "save_pretrained"):  # the patched config must never be written out (design.md trap 10)
         patches.shadow(model, "save_pretrained", _refuse_save(result))
-    patches.set_module(located.parent, located.attr, plan_container(located.modules, runner))
+    if arch.zipped is not None:
+        for name in arch.zipped:
+            patches.set_module(located.parent, name, PlanZipList(getattr(located.parent, name), runner, name))
+    else:
+        patches.set_module(located.parent, located.attr, plan_container(located.modules, runner))
 
 
 def _refuse_save(result: Plan):

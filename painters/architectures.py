@@ -36,6 +36,8 @@ class Architecture:
         stages: dotted path from ``base_model`` to the stage list (staged models only).
         shared_groups: ALBERT-style sharing: the list at ``layers`` holds ``config.<shared_groups>`` groups that the
             forward calls ``config.num_hidden_layers`` times; the layers painters manipulates are those calls.
+        zipped: layers split across parallel lists (XLM): ``layers`` is the module holding them and ``zipped`` their
+            names; layer ``i`` is the ``i``-th module of each.
     """
 
     name: str
@@ -45,6 +47,7 @@ class Architecture:
     records_layer_outputs: bool = True
     stages: str | None = None
     shared_groups: str | None = None
+    zipped: tuple[str, ...] | None = None
 
 
 ARCHITECTURES: dict[str, Architecture] = {}
@@ -157,6 +160,12 @@ def architecture_of(model: nn.Module, tower: str | None = None) -> Architecture:
         stages, inner = staged
         layers = f"{stages}.{{stage}}" + (f".{inner}" if inner else "")
         return Architecture(str(model_type), "staged-vision", layers, stages=stages)
+    if not found:
+        zipped = _find_zipped(root)
+        if zipped is not None:
+            owner, names = zipped
+            kind = _guess_kind(model) if tower is None else ("vision" if tower == "vision" else "encoder")
+            return Architecture(str(model_type), kind, owner, zipped=names)
     towers = _towers_of(model) if tower is None else []
     if len(towers) > 1:
         raise UnsupportedModelError(
@@ -203,6 +212,10 @@ def locate(model: nn.Module, stage: int | None = None, tower: str | None = None)
                 f"(SegFormer, Swin, ...). Drop the stage argument."
             )
         path = arch.layers
+    if arch.zipped is not None:  # the lists' owner; its lists hold the layers' parts
+        owner = _get(base, path) if path else base
+        first = getattr(owner, arch.zipped[0])
+        return Located(arch, owner, "", first, path, stage, _config_of(model, base, owner), tower)
     parent_path, _, attr = path.rpartition(".")
     parent = _get(base, parent_path) if parent_path else base
     modules = getattr(parent, attr, None)
@@ -300,6 +313,18 @@ def _find_layer_lists(root: nn.Module) -> list[str]:
     if inner and _staged(inner) is not None:  # the GradientCheckpointingLayers are stages holding block lists
         return inner
     return strict
+
+
+def _find_zipped(root: nn.Module) -> tuple[str, tuple[str, ...]] | None:
+    """``(owner path, list names)`` of a module holding two or more ``nn.ModuleList`` s of one length whose
+    i-th entries together make layer i (XLM's ``attentions``, ``layer_norm1``, ``ffns``, ``layer_norm2``)."""
+    found = []
+    for path, module in root.named_modules():
+        lists = {n: c for n, c in module.named_children() if isinstance(c, nn.ModuleList) and len(c) > 1}
+        lengths = {len(c) for c in lists.values()}
+        if len(lists) >= 2 and len(lengths) == 1 and any(_has_attention(c) for c in lists.values()):
+            found.append((path, tuple(lists)))
+    return found[0] if len(found) == 1 else None
 
 
 def _staged(found: list[str]) -> tuple[str, str] | None:

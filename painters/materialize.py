@@ -42,7 +42,14 @@ def materialize(model: nn.Module, *ops: Op, stage: int | None = None, tower: str
     for slot, (layer, i) in enumerate(zip(stack, steps)):
         for attr in prepared.positions.per_layer[i]:
             setattr(layer.get_submodule(attr.path), attr.name, slot + attr.offset)
-    new_located.parent._modules[new_located.attr] = stack
+    if arch.zipped is not None:  # one list per part, in the plan's order
+        for name in arch.zipped:
+            new_located.parent._modules[name] = nn.ModuleList([layer.get_submodule(name) for layer in stack])
+        for _owner, attr, value in prepared.marks:
+            if not isinstance(value, list):
+                setattr(new_located.parent, attr, len(steps))
+    else:
+        new_located.parent._modules[new_located.attr] = stack
     config = new_located.config
     if arch.kind == "staged-vision":
         depths = list(config.depths)

@@ -34,6 +34,9 @@ POSITION_NAME = re.compile(r"^(layer|block)_?(idx|id|index|num|number)$")
 REFERENCE_NAME = re.compile(r"(layer|block)_?(idx|id|index|num|number)$")
 """Attribute names that may point at a layer by index (``kv_shared_layer_index``): checked, never rebound."""
 
+COUNT_NAME = re.compile(r"^(n_layers|n_layer|num_layers|num_hidden_layers)$")
+"""Layer counts a module copied from its config at init (XLM's ``self.n_layers``): they follow the plan's length."""
+
 NOT_PER_LAYER = frozenset({
     "architectures", "out_features", "out_indices", "backbone_out_indices", "image_size", "patch_size",
     "stage_names", "mrope_section", "image_mean", "image_std", "neck_hidden_sizes", "reassemble_factors",
@@ -202,6 +205,9 @@ def owner_marks(owner: nn.Module, num_layers: int) -> list[tuple[nn.Module, str,
     for name, value in vars(owner).items():  # per-layer lists the owner built at init (Molmo2's rope_types)
         if isinstance(value, list) and len(value) == num_layers and num_layers > 1 and not name.startswith("_"):
             marks.append((owner, name, list(value)))
+    for name, value in _int_attrs(owner, COUNT_NAME).items():  # a loop count copied from the config (XLM)
+        if value == num_layers:
+            marks.append((owner, name, value))
     for name, value in _int_attrs(owner, REFERENCE_NAME).items():
         if value == num_layers:
             marks.append((owner, name, value))

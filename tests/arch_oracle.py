@@ -62,15 +62,24 @@ def _with_lists(config, lists: dict[str, list]):
 
 
 def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = "", stage: int | None = None,
-            virtual: list[nn.Module] | None = None, config=None) -> nn.Module:
+            virtual: list[nn.Module] | None = None, config=None, zipped: tuple[str, ...] | None = None) -> nn.Module:
     """A new model equal to ``model`` with the layer list at ``full`` (a dotted path from ``model``) replaced by
     copies of the original layers ``steps`` (each position's index bookkeeping set as transformers sets it there).
 
     ``config_path`` leads from ``model.config`` to the config that describes the list (``""`` for the model's own,
     ``"vision_config"`` for a tower); the fresh model is built from ``model.config`` with that config edited.
     ``stage``: a staged model's stage (its entry of ``config.depths`` changes instead). ``virtual``: ALBERT-style
-    shared groups, the module of every call (one group per step is built).
+    shared groups, the module of every call (one group per step is built). ``zipped``: layers split across parallel
+    lists (XLM) under the module at ``full``: each list is rebuilt.
     """
+    if zipped is not None:
+        fresh = rebuild(model, f"{full}.{zipped[0]}", steps, config_path, config=config)
+        for name in zipped[1:]:
+            originals = list(_get(model, f"{full}.{name}"))
+            twins = list(_get(fresh, f"{full}.{name}"))
+            _get(fresh, full)._modules[name] = nn.ModuleList(
+                [_placed(originals[i], i, j, twins[j] if j < len(twins) else None) for j, i in enumerate(steps)])
+        return fresh
     originals = virtual if virtual is not None else list(_get(model, full))
     num = len(originals)
     if config is not None:  # the config object that describes the list: find where it sits in model.config
@@ -104,22 +113,27 @@ def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = ""
              if not k.startswith(full + ".") and k in mine and mine[k].shape == v.shape}
     fresh.load_state_dict(state, strict=False)
     _mid_embeddings(model, fresh, steps, num)
-    copies = []
-    for j, i in enumerate(steps):
-        layer = copy.deepcopy(originals[i])
-        fresh_modules = dict(fresh_layers[j].named_modules()) if j < len(fresh_layers) else {}
-        for path, module in layer.named_modules():
-            for name, value in list(vars(module).items()):
-                if isinstance(value, int) and not isinstance(value, bool) and INDEX.match(name):
-                    twin = fresh_modules.get(path)
-                    new = getattr(twin, name, None) if twin is not None else None
-                    setattr(module, name, new if isinstance(new, int) else j + (value - i))
-        copies.append(layer)
+    copies = [_placed(originals[i], i, j, fresh_layers[j] if j < len(fresh_layers) else None)
+              for j, i in enumerate(steps)]
     parent_path, _, attr = full.rpartition(".")
     parent = _get(fresh, parent_path) if parent_path else fresh
     sequential = isinstance(_get(model, full), nn.Sequential)
     parent._modules[attr] = nn.Sequential(*copies) if sequential else nn.ModuleList(copies)
     return fresh
+
+
+def _placed(original: nn.Module, i: int, j: int, twin: nn.Module | None) -> nn.Module:
+    """A copy of layer ``i`` placed at position ``j``: its index bookkeeping as transformers set it on ``twin``, the
+    layer it built at ``j``."""
+    layer = copy.deepcopy(original)
+    fresh_modules = dict(twin.named_modules()) if twin is not None else {}
+    for path, module in layer.named_modules():
+        for name, value in list(vars(module).items()):
+            if isinstance(value, int) and not isinstance(value, bool) and INDEX.match(name):
+                other = fresh_modules.get(path)
+                new = getattr(other, name, None) if other is not None else None
+                setattr(module, name, new if isinstance(new, int) else j + (value - i))
+    return layer
 
 
 def _mid_embeddings(model: nn.Module, fresh: nn.Module, steps: list[int], num: int) -> None:

@@ -98,7 +98,7 @@ def _full_path(model: nn.Module, path: str) -> str:
     base = getattr(model, "base_model", model)
     for name, module in model.named_modules():
         if module is base:
-            return f"{name}.{path}" if name else path
+            return ".".join(p for p in (name, path) if p)
     raise AssertionError("base model not found")
 
 
@@ -143,12 +143,17 @@ def check(model_type: str) -> Outcome:
     if unmodified.abs().max().item() < 1e-6:
         return Outcome("not-buildable", "the tiny model's output is ~0 with random weights (degenerate init)", head)
     changed = False
-    distinct = list({id(m): m for m in stack.layers}.values())
+    zipped = located.arch.zipped
+    called = [getattr(m, zipped[0]) for m in stack.layers] if zipped else stack.layers  # what the forward calls
+    distinct = list({id(m): m for m in called}.values())
     for name, op in OPS.items():
         steps = list(plans[name].steps)
         calls: dict[int, int] = {}
-        hooks = [m.register_forward_hook(lambda m, a, o: calls.__setitem__(id(m), calls.get(id(m), 0) + 1))
-                 for m in distinct]
+
+        def count(module, args, out, calls=calls):
+            calls[id(module)] = calls.get(id(module), 0) + 1
+
+        hooks = [m.register_forward_hook(count) for m in distinct]
         try:
             with painters.apply(model, op, stage=stage):
                 got = output(model)
@@ -157,9 +162,10 @@ def check(model_type: str) -> Outcome:
                 hook.remove()
         want_calls: dict[int, int] = {}
         for _, i in plans[name].calls:
-            want_calls[id(stack.layers[i])] = want_calls.get(id(stack.layers[i]), 0) + 1
+            want_calls[id(called[i])] = want_calls.get(id(called[i]), 0) + 1
         assert calls == want_calls, f"{model_type} {op}: the forward did not run the plan's layer calls"
-        oracle = arch_oracle.rebuild(model, full, steps, stage=stage, virtual=virtual, config=located.config)
+        oracle = arch_oracle.rebuild(model, full, steps, stage=stage, virtual=virtual, config=located.config,
+                                     zipped=zipped)
         want = output(oracle)
         assert got.shape == want.shape, f"{model_type} {op}: shape {tuple(got.shape)} != {tuple(want.shape)}"
         diff = (got - want).abs().max().item()
@@ -175,7 +181,8 @@ def check(model_type: str) -> Outcome:
         return Outcome("not-buildable", "the tiny model's output does not depend on its layers", head)
     after = output(runner if not intermediate else model)
     assert torch.equal(after, unmodified), f"{model_type}: the model is not restored after the plans"
-    layers = f"{stack.path}" + (f" (stage {stage})" if stage is not None else "")
+    layers = (f"{stack.path}." if stack.path else "") + "{" + ", ".join(zipped) + "}" if zipped else stack.path
+    layers += f" (stage {stage})" if stage is not None else ""
     return Outcome("exact", "", head, layers)
 
 
