@@ -25,7 +25,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             model = runner.model(run)[0]
             num_layers = runner.num_layers(run)
             variants = runner.variants(num_layers)
-            plans = [plan(model, *v.ops, stage=run.model.stage) for v in variants]
+            plans = [plan(model, *v.ops, **run.model.where) for v in variants]
             print(f"{run.model.display}: {num_layers} layers")
             for v, p in zip(variants, plans):
                 print(f"  {v.id:36} {p.describe()}")

@@ -117,7 +117,8 @@ def check(model_type: str) -> Outcome:
             with torch.no_grad():
                 model.generate(**x, **GENERATE)
     except Exception as e:  # the tiny build itself fails: listed with the reason, not painters' fault
-        return Outcome("not-buildable", f"{type(e).__name__}: {str(e).splitlines()[0][:160]}", "")
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        return Outcome("not-buildable", f"{type(e).__name__}: {' '.join(lines[:2])[:220]}", "")
     stage = _staged_stage(model)
     before = _snapshot(model)
     try:
@@ -213,10 +214,46 @@ def counts(record: dict) -> dict[str, int]:
     return out
 
 
+NOT_TRANSFORMER = ("convolutional network", "no list of transformer layers", "none holds transformer layers")
+SEVERAL_STACKS = ("several separate stacks",)
+
+
+def refusal_kind(reason: str) -> str:
+    """``"not a transformer"``, ``"several stacks"`` or ``"refused"`` (a single-stack transformer painters refuses)."""
+    if any(k in reason for k in NOT_TRANSFORMER):
+        return "not a transformer"
+    if any(k in reason for k in SEVERAL_STACKS):
+        return "several stacks"
+    return "refused"
+
+
+def summary(record: dict) -> dict:
+    types = record["types"].values()
+    exact = sum(o["status"] == "exact" for o in types)
+    kinds = [refusal_kind(o["reason"]) for o in types if o["status"] == "refused"]
+    buildable = sum(o["status"] != "not-buildable" for o in types)
+    transformers = buildable - kinds.count("not a transformer")
+    return {
+        "exact": exact, "refused": len(kinds), "bugs": sum(o["status"] == "BUG" for o in types),
+        "not_buildable": sum(o["status"] == "not-buildable" for o in types), "buildable": buildable,
+        "not_transformers": kinds.count("not a transformer"), "several_stacks": kinds.count("several stacks"),
+        "exact_share": exact / max(buildable, 1), "exact_share_transformers": exact / max(transformers, 1),
+        "transformers": transformers, "out_of_scope": len(record["out_of_scope"]),
+    }
+
+
+def headline(record: dict) -> str:
+    """The one-line result quoted in the README."""
+    s = summary(record)
+    return (f"{s['exact']} of the {s['transformers']} transformer model types that build tiny are exact "
+            f"({s['exact_share_transformers']:.1%}); {s['refused'] - s['not_transformers']} are refused with the "
+            f"reason, {s['not_transformers']} non-transformers (convolutional networks) are refused as such, "
+            f"{s['not_buildable']} could not be built tiny (transformers {record['transformers']}).")
+
+
 def table(record: dict) -> str:
     """The Markdown page of verified architectures, made from the record (``docs/architectures.md``)."""
-    types, c = record["types"], counts(record)
-    buildable = c.get("exact", 0) + c.get("refused", 0) + c.get("BUG", 0)
+    types = record["types"]
     exact = sorted(t for t, o in types.items() if o["status"] == "exact")
     lines = [
         "# Architectures painters drives exactly",
@@ -228,9 +265,7 @@ def table(record: dict) -> str:
         "must equal a model rebuilt with that layer stack, bit for bit (and greedy `generate` with the KV cache for "
         "causal LMs), or painters must refuse before touching the model.",
         "",
-        f"**{c.get('exact', 0)} exact, {c.get('refused', 0)} refused, {c.get('not-buildable', 0)} not buildable tiny "
-        f"here** ({c.get('exact', 0) / max(buildable, 1):.1%} of the {buildable} buildable types exact; "
-        f"{len(record['out_of_scope'])} types out of scope).",
+        f"**{headline(record)}**",
         "",
         "## Exact",
         "",
@@ -238,20 +273,33 @@ def table(record: dict) -> str:
         "| --- | --- | --- |",
     ]
     lines += [f"| `{t}` | {types[t]['head']} | `{types[t]['layers']}` |" for t in exact]
-    for status, title in (("refused", "Refused (with the reason painters gives)"), ("BUG", "Bugs"),
-                          ("not-buildable", "Not buildable tiny here (not checked)")):
-        rows = sorted(t for t, o in types.items() if o["status"] == status)
+    sections = (
+        ("refused", "refused", "Refused: transformers painters cannot drive exactly (the reason it gives)"),
+        ("refused", "several stacks", "Refused: several separate layer stacks"),
+        ("refused", "not a transformer", "Refused: not transformers"),
+        ("BUG", None, "Bugs"),
+        ("not-buildable", None, "Not buildable tiny here (not checked)"),
+    )
+    for status, kind, title in sections:
+        rows = sorted(t for t, o in types.items() if o["status"] == status
+                      and (kind is None or refusal_kind(o["reason"]) == kind))
         if not rows:
             continue
         lines += ["", f"## {title}", "", "| model type | reason |", "| --- | --- |"]
         lines += [f"| `{t}` | {types[t]['reason'].replace('|', '/')} |" for t in rows]
-    lines += ["", "## Out of scope", "",
-              "Seq2seq, speech, video, time-series and multimodal composites, and types whose forward needs inputs "
-              "beyond token ids or pixels (by design of this check, not refusals): "
-              + ", ".join(f"`{t}`" for t in sorted(record["out_of_scope"])) + ".", ""]
-    return "\n".join(lines)
+    by_reason: dict[str, list[str]] = {}
+    for t, why in record["out_of_scope"].items():
+        key = why.split(" ")[0] if why.startswith("needs inputs") else why
+        by_reason.setdefault("needs inputs beyond token ids or pixels" if key == "needs" else key, []).append(t)
+    lines += ["", "## Out of scope of this check", "",
+              "By design, not refusals (a type can be out of scope here and still work, e.g. a tower of a two-tower "
+              "model with `tower=`):", ""]
+    lines += [f"- {why} ({len(ts)})" + (": " + ", ".join(f"`{t}`" for t in sorted(ts)) if len(ts) <= 40 else "")
+              for why, ts in sorted(by_reason.items(), key=lambda kv: -len(kv[1]))]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
     result = write_record()
-    print(counts(result))
+    print(summary(result))
+    print(headline(result))

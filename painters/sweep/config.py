@@ -35,12 +35,20 @@ class ModelSpec(_Strict):
     device: str = "cpu"
     task_head: Literal["auto", "causal-lm", "masked-lm", "image-classification", "object-detection",
                        "semantic-segmentation", "sequence-classification", "base"] = "auto"
-    stage: int | None = Field(default=None, ge=0, description="SegFormer stage whose blocks the ops index")
+    stage: int | None = Field(default=None, ge=0, description="stage whose blocks the ops index, for staged models "
+                                                                "(SegFormer, Swin, SwinV2, FocalNet, Hiera, PVTv2)")
+    tower: Literal["vision", "text"] | None = Field(
+        default=None, description="the tower whose layers the ops index, for two-tower models (CLIP, SigLIP)")
     name: str | None = Field(default=None, description="display name (default: the folder or hub id)")
 
     @property
     def display(self) -> str:
         return self.name or Path(self.id.rstrip("/")).name
+
+    @property
+    def where(self) -> dict[str, Any]:
+        """Which layer stack the ops index: ``stage=``/``tower=`` for ``painters.apply``."""
+        return {"stage": self.stage, "tower": self.tower}
 
 
 class TaskSpec(_Strict):
@@ -201,6 +209,9 @@ class SweepConfig(_Strict):
     def fingerprint(self) -> str:
         """A hash of everything that decides the records (not the display-only fields)."""
         data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}})
+        for spec in [data.get("model")] + [run.get("model") for run in data.get("models") or []]:
+            if isinstance(spec, dict) and spec.get("tower") is None:
+                spec.pop("tower", None)  # added later: sweeps without a tower keep their fingerprint
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

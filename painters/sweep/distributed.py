@@ -63,7 +63,7 @@ class SweepWorker:
     def num_layers(self) -> int:
         from painters.apply import layers
 
-        return len(layers(self.model, self.run.model.stage).layers)
+        return len(layers(self.model, **self.run.model.where).layers)
 
     def score(self, spec: dict, variants: list, need_baseline: bool, share: bool) -> dict[str, Any]:
         from painters.apply import plan
@@ -77,10 +77,10 @@ class SweepWorker:
             self.tasks[task_spec.display] = (task, task.prepare(self.processor, task_spec.batch_size, progress=False))
         task, batches = self.tasks[task_spec.display]
         group = [_decode(v) for v in variants]
-        stage = self.run.model.stage
-        plans = {v.id: plan(self.model, *v.ops, stage=stage) for v in group}
-        plans["baseline"] = plan(self.model, stage=stage)
-        result = ChunkScorer(self.model, task, group, plans, stage, share, need_baseline).score(batches)
+        where = self.run.model.where
+        plans = {v.id: plan(self.model, *v.ops, **where) for v in group}
+        plans["baseline"] = plan(self.model, **where)
+        result = ChunkScorer(self.model, task, group, plans, where, share, need_baseline).score(batches)
         return {"metrics": result.metrics, "seconds": result.seconds, "similarity": result.similarity,
                 "layer_evaluations": result.layer_evaluations, "oom_retries": result.oom_retries, "pid": os.getpid(),
                 "task": TaskInfo.of(task)}

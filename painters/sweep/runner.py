@@ -81,7 +81,7 @@ class SweepRunner:
 
     def num_layers(self, run: ModelRun | None = None) -> int:
         run = run or self.config.runs[0]
-        return len(layers(self.model(run)[0], run.model.stage).layers)
+        return len(layers(self.model(run)[0], **run.model.where).layers)
 
     def variants(self, num_layers: int) -> list[Variant]:
         return expand_ops(self.config.ops, num_layers, baseline=True)
@@ -111,7 +111,7 @@ class SweepRunner:
         name = run.model.display
         model, processor = self.model(run)
         variants = self.variants(self.num_layers(run))
-        plans = {v.id: plan(model, *v.ops, stage=run.model.stage) for v in variants}  # validates before any work
+        plans = {v.id: plan(model, *v.ops, **run.model.where) for v in variants}  # validates before any work
         for spec in run.tasks:
             pending = [v for v in variants if not store.has(name, v.id, spec.display)]
             stats.skipped += len(variants) - len(pending)
@@ -130,7 +130,7 @@ class SweepRunner:
         bar = tqdm(total=len(pending), desc=f"{name} / {spec.display}", unit="variant", disable=not self.progress)
         for first in range(0, len(pending), chunk):
             group = [v for v in pending[first:first + chunk] if v.id != "baseline"]
-            result = ChunkScorer(model, task, group, plans, run.model.stage, self.share, baseline is None).score(
+            result = ChunkScorer(model, task, group, plans, run.model.where, self.share, baseline is None).score(
                 batches)
             stats.layer_evaluations += result.layer_evaluations
             stats.oom_retries += result.oom_retries

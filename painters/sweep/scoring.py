@@ -66,7 +66,7 @@ class ChunkScorer:
     task: Task
     group: list[Variant]
     plans: dict[str, Plan]
-    stage: int | None = None
+    where: dict[str, Any] = field(default_factory=dict)  # stage= / tower= of the layer stack
     share: bool = True
     need_baseline: bool = True
     _failed: dict[str, str] = field(default_factory=dict)
@@ -123,7 +123,7 @@ class ChunkScorer:
         model, task, result = self.model, self.task, self.result
         num_layers = self.plans["baseline"].num_layers
         t = time.perf_counter()
-        with session(model, stage=self.stage, capture=True) as runner:
+        with session(model, **self.where, capture=True) as runner:
             base_out = task.run(model, batch)
         states = list(runner.captured or [])
         # a task running several forwards per batch makes the recorded states ambiguous: no sharing then
@@ -138,7 +138,7 @@ class ChunkScorer:
             p = self.plans[v.id]
             k = p.shared_prefix if self.share and single else 0
             try:
-                with session(model, *v.ops, stage=self.stage, resume=(k, states) if k else None) as runner:
+                with session(model, *v.ops, **self.where, resume=(k, states) if k else None) as runner:
                     out = task.run(model, batch)
             except Exception as exc:
                 if is_oom(exc):
