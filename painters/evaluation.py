@@ -42,7 +42,7 @@ def evaluate(
     ``normalised_m`` = (m - chance) / (baseline - chance) (on a log scale for perplexities), and
     ``normalised`` / ``chance`` for the task's primary metric. With no ops the variant is the
     baseline and the model runs once. ``apply_options`` go to ``painters.apply`` (e.g. ``stage=2``
-    for SegFormer).
+    for a staged model, ``tower="vision"`` for a two-tower model).
     """
     if device is not None:
         model.to(device)

@@ -165,13 +165,13 @@ class StepCall:
         return f"StepCall({self.k}: {self.step})"
 
 
-class PlanModuleList(nn.ModuleList):
-    """A drop-in for a model's layer list: registers the original layers under their original keys, but
-    iterating, slicing, indexing and ``len`` follow the plan's steps."""
+class _PlanSteps:
+    """What the plan containers share: the original modules under their original keys (so ``state_dict``,
+    ``parameters()`` and ``.to()`` are unchanged), while iterating, indexing and ``len`` follow the plan's steps."""
 
-    def __init__(self, original: nn.ModuleList, runner: PlanRunner):
-        super().__init__()
-        self._modules.update(original._modules)  # the same modules under the same keys
+    def __init__(self, original: nn.Module, runner: PlanRunner):
+        super().__init__()  # type: ignore[call-arg]
+        self._modules.update(original._modules)  # type: ignore[attr-defined]
         self.original = original  # plain attributes, not submodules
         self.runner = runner
 
@@ -191,35 +191,19 @@ class PlanModuleList(nn.ModuleList):
         return self.runner.steps[idx]
 
 
-class PlanSequential(nn.Sequential):
-    """A drop-in for a layer list kept as an ``nn.Sequential`` (called as one module, e.g. CvT's stages): the same
-    modules under the same keys; calling it runs the plan's steps in order."""
+class PlanModuleList(_PlanSteps, nn.ModuleList):
+    """A drop-in for a model's layer list: registers the original layers under their original keys, but
+    iterating, slicing, indexing and ``len`` follow the plan's steps."""
 
-    def __init__(self, original: nn.Sequential, runner: PlanRunner):
-        super().__init__()
-        self._modules.update(original._modules)
-        self.original = original
-        self.runner = runner
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("original", "runner"):
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
+class PlanSequential(_PlanSteps, nn.Sequential):
+    """A drop-in for a layer list kept as an ``nn.Sequential`` (called as one module, e.g. CvT's stages): calling it
+    runs the plan's steps in order."""
 
     def forward(self, hidden_states: Any) -> Any:
         for step in self.runner.steps:
             hidden_states = step(hidden_states)
         return hidden_states
-
-    def __iter__(self):
-        return iter(self.runner.steps)
-
-    def __len__(self) -> int:
-        return len(self.runner.steps)
-
-    def __getitem__(self, idx: int | slice) -> Any:
-        return self.runner.steps[idx]
 
 
 def plan_container(original: nn.Module, runner: PlanRunner) -> nn.Module:
