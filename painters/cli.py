@@ -36,17 +36,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
                   f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "
                   f"({naive / shared:.2f}x)")
         return 0
-    if args.executor == "ray":
-        from painters.sweep.distributed import RayExecutor
+    try:
+        if args.executor == "ray":
+            from painters.sweep.distributed import RayExecutor
 
-        stats = RayExecutor(runner, address=args.address, workers=args.workers, threads=args.threads).run()
-    else:
-        stats = runner.run()
+            stats = RayExecutor(runner, address=args.address, workers=args.workers, threads=args.threads).run()
+        else:
+            stats = runner.run()
+    except KeyboardInterrupt:
+        _stop_at_once_on_second_interrupt()
+        kept = len(list((out / "records").glob("*.json"))) if (out / "records").exists() else 0
+        print(f"\ninterrupted: {kept} records kept in {out}; rerun the same command to resume", file=sys.stderr)
+        return 130
     print(f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "
           f"{stats.layer_evaluations} layer evaluations in {stats.seconds:.1f} s -> {out}")
     if not args.no_plot and stats.written:
         _plot(out)
     return 0
+
+
+def _stop_at_once_on_second_interrupt() -> None:
+    import os
+    import signal
+
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
 
 
 def _plot(results: Path) -> list[Path]:
@@ -90,6 +103,8 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="painters", description="Layer-manipulation sweeps on HF transformers.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of every error (a user mistake is one line by default)")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a sweep file (resumes where a previous run stopped)")
     run.add_argument("file", type=Path)
@@ -125,11 +140,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return zoo_main(argv[1:], prog="painters zoo")
     args = build_parser().parse_args(argv)
+    from painters.errors import PaintersError
+
     try:
         return args.func(args)
-    except (ValueError, RuntimeError, FileNotFoundError, ConnectionError) as exc:
+    except PaintersError as exc:  # a mistake the user can fix: one clear message (a bug shows its traceback)
+        if args.debug:
+            raise
         print(f"painters: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

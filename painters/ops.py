@@ -167,6 +167,13 @@ class Swap(Op):
     def span(self, num_layers: int) -> tuple[int, int]:
         return min(self.i, self.j), max(self.i, self.j) + 1
 
+    def validate(self, num_layers: int) -> None:
+        if max(self.i, self.j) >= num_layers:
+            raise PlanError(
+                f"{self}: layer {max(self.i, self.j)} does not exist; this model's layers are 0..{num_layers - 1} "
+                f"({num_layers} layers, 0-indexed): give i and j below {num_layers}."
+            )
+
     def steps(self, num_layers: int) -> tuple[Step, ...]:
         lo, hi = min(self.i, self.j), max(self.i, self.j)
         return (hi, *range(lo + 1, hi), lo)

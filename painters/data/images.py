@@ -12,6 +12,8 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from painters.errors import ConfigError, DataError, DataNotFoundError, PaintersError
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 SPLIT_FOLDERS = ("train", "training", "validation", "valid", "val", "dev", "test", "testing", "eval", "evaluation")
 
@@ -20,7 +22,7 @@ BadImages = Literal["skip", "error"]
 BAD_IMAGES: tuple[str, ...] = ("error", "skip")
 
 
-class BadImageError(ValueError):
+class BadImageError(PaintersError, ValueError):
     """Images that cannot be decoded, under ``bad_images="error"``; the message names each file and the fix."""
 
 
@@ -65,7 +67,7 @@ def to_rgb(image: Any) -> Image.Image:
 def check_bad_images(value: Any) -> BadImages:
     """``value`` if it is a valid ``bad_images`` setting, else a ValueError naming the field, value and choices."""
     if not isinstance(value, str) or value not in BAD_IMAGES:
-        raise ValueError(
+        raise ConfigError(
             f"bad_images must be 'error' (refuse data holding an image that cannot be decoded) or 'skip' (leave "
             f"such examples out, with their labels), got {value!r}"
         )
@@ -159,7 +161,7 @@ def load_imagefolder(path: Path, split: str) -> Any:
 
     splits = sorted(p.name for p in path.iterdir() if p.is_dir() and p.name.lower() in SPLIT_FOLDERS)
     if splits and split not in splits:
-        raise ValueError(f"{path} has split folders {splits} but no {split!r}: pass split= one of them")
+        raise ConfigError(f"{path} has split folders {splits} but no {split!r}: pass split= one of them")
     return datasets.load_dataset("imagefolder", data_dir=str(path), split=split if splits else "train")
 
 
@@ -169,7 +171,7 @@ def read_coco(annotations: str | Path) -> dict[str, Any]:
         coco = json.load(handle)
     missing = [key for key in ("images", "annotations", "categories") if key not in coco]
     if missing:
-        raise ValueError(f"{annotations} is not a COCO instances file: no {missing}")
+        raise DataError(f"{annotations} is not a COCO instances file: no {missing}")
     return coco
 
 
@@ -178,7 +180,7 @@ def find_coco_json(folder: Path) -> Path:
     candidates = [p for p in sorted(folder.rglob("*.json")) if _looks_like_coco(p)]
     if len(candidates) != 1:
         found = ", ".join(str(p.relative_to(folder)) for p in candidates) or "none"
-        raise ValueError(f"expected one COCO instances JSON under {folder}, found {found}: pass annotations=")
+        raise ConfigError(f"expected one COCO instances JSON under {folder}, found {found}: pass annotations=")
     return candidates[0]
 
 
@@ -195,7 +197,7 @@ def find_image_folder(folder: Path, file_names: Iterable[str]) -> Path:
         return folder
     for candidate in sorted(folder.rglob(Path(first).name)):
         return candidate.parent
-    raise FileNotFoundError(f"image {first!r} is not under {folder}: pass images=")
+    raise DataNotFoundError(f"image {first!r} is not under {folder}: pass images=")
 
 
 def image_mask_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
@@ -207,7 +209,7 @@ def image_mask_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
         if p.suffix.lower() in IMAGE_SUFFIXES and p.stem in mask_by_stem
     ]
     if not pairs:
-        raise ValueError(f"no image in {images} has a mask with the same stem in {masks}")
+        raise DataError(f"no image in {images} has a mask with the same stem in {masks}")
     return pairs
 
 

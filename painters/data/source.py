@@ -9,12 +9,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from painters.errors import DataNotFoundError, PaintersError
+
 _TRUTHY = {"1", "true", "yes", "on"}
 _FILE_SUFFIXES = {".json", ".jsonl", ".tsv", ".csv", ".txt", ".lst", ".parquet", ".png", ".jpg", ".jpeg"}
 _reachable: set[str] = set()
 
 
-class HubUnavailableError(ConnectionError):
+class HubUnavailableError(PaintersError, ConnectionError):
     """A hub id was given but the Hugging Face Hub cannot be reached."""
 
 
@@ -34,7 +36,8 @@ def local_path(data: str | os.PathLike[str]) -> Path | None:
         or text.count("/") > 1
         or path.suffix.lower() in _FILE_SUFFIXES
     ):
-        raise FileNotFoundError(f"no such file or folder: {text!r}")
+        raise DataNotFoundError(f"no such file or folder: {text!r} (a local path that does not exist; fix the path, "
+                                f"or give a Hugging Face Hub id)")
     return None
 
 

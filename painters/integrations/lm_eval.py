@@ -13,6 +13,8 @@ from typing import Any
 
 from torch import nn
 
+from painters.errors import UnknownNameError
+
 
 def require_lm_eval() -> Any:
     """The ``lm_eval`` package, or an ImportError saying how to install it."""
@@ -44,7 +46,7 @@ def parse_ops(text: str | Sequence[Any] | None) -> tuple[Any, ...]:
         name, *params = part.split(":")
         factory = getattr(painters, name, None)
         if name not in painters.OPS or factory is None:
-            raise ValueError(f"unknown op {name!r} in ops={text!r}; known: {sorted(painters.OPS)}")
+            raise UnknownNameError(f"unknown op {name!r} in ops={text!r}; known: {sorted(painters.OPS)}")
         ops.append(factory(*(int(p) for p in params)))
     return tuple(ops)
 

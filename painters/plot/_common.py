@@ -13,6 +13,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from painters.errors import PaintersError
+
 ANNOT_MAX = 16
 """Cells are annotated when the grid is at most this many rows and columns."""
 
@@ -22,7 +24,7 @@ NORMALISED_RANGE = (0.0, 1.0)
 bar grows a pointed end); the annotations keep the true values."""
 
 
-class NoDataError(ValueError):
+class NoDataError(PaintersError, ValueError):
     """The table has no rows for the requested figure (``plot_results`` skips that figure)."""
 
 

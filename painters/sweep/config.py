@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from painters.errors import PaintersError
 from painters.ops import OPS
 
 
-class SweepError(ValueError):
+class SweepError(PaintersError, ValueError):
     """A sweep file that cannot run; the message says where and how to fix it."""
 
 
@@ -44,6 +45,25 @@ class ModelSpec(_Strict):
     @property
     def display(self) -> str:
         return self.name or Path(self.id.rstrip("/")).name
+
+    @field_validator("device")
+    @classmethod
+    def _device_name(cls, value: str) -> str:
+        if not (value == "cpu" or value.startswith(("cuda", "mps"))):
+            raise ValueError("device must be 'cpu', 'cuda', 'cuda:N' or 'mps'")
+        return value
+
+    def device_problem(self) -> str | None:
+        """Why ``device`` cannot be used on this machine (checked when a sweep starts, not when a file is read,
+        so that a GPU sweep file validates anywhere)."""
+        import torch
+
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            return (f"CUDA is not available here (torch {torch.__version__}); use device: cpu, or run on a machine "
+                    f"with a GPU and a CUDA build of torch (got {self.device!r})")
+        if self.device.startswith("mps") and not torch.backends.mps.is_available():
+            return f"Apple MPS is not available here; use device: cpu (got {self.device!r})"
+        return None
 
     @property
     def where(self) -> dict[str, Any]:
@@ -206,6 +226,27 @@ class SweepConfig(_Strict):
         """Every task's display name, in file order (unique across the sweep)."""
         return [task.display for run in self.runs for task in run.tasks]
 
+    _source: str = PrivateAttr(default="<sweep>")
+    _root: Any = PrivateAttr(default=None)
+
+    def locate(self, loc: tuple[Any, ...]) -> str:
+        """``"FILE, line N, tasks[0].data"``: where a field sits in the sweep file, for error messages."""
+        node = _node_at(self._root, loc) if self._root is not None else None
+        line = f", line {node.start_mark.line + 1}" if node is not None else ""
+        return f"{self._source}{line}, {_format_loc(loc)}"
+
+    def task_locations(self) -> list[tuple[tuple[Any, ...], TaskSpec]]:
+        """Every task spec with its location in the file."""
+        if self.models is not None:
+            return [(("models", r, "tasks", i), t)
+                    for r, run in enumerate(self.models) for i, t in enumerate(run.tasks)]
+        return [(("tasks", i), t) for i, t in enumerate(self.tasks or [])]
+
+    def model_locations(self) -> list[tuple[tuple[Any, ...], ModelSpec]]:
+        if self.models is not None:
+            return [(("models", r, "model"), run.model) for r, run in enumerate(self.models)]
+        return [(("model",), self.model)] if self.model is not None else []
+
     def fingerprint(self) -> str:
         """A hash of everything that decides the records (not the display-only fields)."""
         data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}})
@@ -260,7 +301,9 @@ def parse_sweep(text: str, source: str = "<string>") -> SweepConfig:
         raise SweepError(f"{source}: a sweep file is a mapping with keys name, model, tasks, ops; got "
                          f"{type(data).__name__}.")
     try:
-        return SweepConfig.model_validate(data)
+        config = SweepConfig.model_validate(data)
+        config._source, config._root = source, root
+        return config
     except ValidationError as exc:
         lines = []
         errors = [(tuple(k for k in e["loc"] if not (isinstance(k, str) and (k[:1].isupper() or k.startswith(

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from painters.errors import MissingPackageError
 from painters.ops import op_from_dict
 from painters.plan import Plan, resolve
 from painters.sweep.config import ModelRun, TaskSpec
@@ -31,7 +32,9 @@ def _require_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise RuntimeError("the Ray executor needs Ray: pip install 'painters[ray]' (or pip install ray)") from None
+        raise MissingPackageError(
+            "the Ray executor needs Ray: pip install 'painters[ray]' (or pip install ray)"
+        ) from None
     return ray
 
 

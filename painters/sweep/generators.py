@@ -90,8 +90,9 @@ def expand_op(spec: OpSpec, num_layers: int) -> list[Variant]:
             for (s, e), n in _spans(spec, num_layers) for x in extra]
 
 
-def expand_ops(specs: list[OpSpec], num_layers: int, baseline: bool = True) -> list[Variant]:
-    """Every variant of a sweep, each once, validated against the model's layer count (the baseline first)."""
+def expand_ops(specs: list[OpSpec], num_layers: int, baseline: bool = True, locate=None) -> list[Variant]:
+    """Every variant of a sweep, each once, validated against the model's layer count (the baseline first).
+    ``locate`` turns a field location into "FILE, line N, field" for the error message."""
     out: dict[str, Variant] = {}
     if baseline:
         out["baseline"] = Variant(())
@@ -102,7 +103,8 @@ def expand_ops(specs: list[OpSpec], num_layers: int, baseline: bool = True) -> l
                 for op in v.ops:
                     op.validate(num_layers)
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
-            raise SweepError(f"ops[{index}] ({spec.op}): {exc}") from None
+            where = locate(("ops", index)) if locate is not None else f"ops[{index}]"
+            raise SweepError(f"{where} ({spec.op}): {exc}") from None
         for v in variants:
             out.setdefault(v.id, v)
     return list(out.values())

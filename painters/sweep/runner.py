@@ -41,6 +41,16 @@ class Stats:
         self.failed += record["status"] != "ok"
 
 
+def _located(exc: Exception, where: str) -> Exception:
+    """The same error, its message prefixed with where in the sweep file it comes from."""
+    try:
+        return type(exc)(f"{where}: {exc}")
+    except Exception:  # an error class with a different constructor
+        from painters.sweep.config import SweepError
+
+        return SweepError(f"{where}: {exc}")
+
+
 def order_variants(variants: Sequence[Variant], plans: dict[str, Plan]) -> list[Variant]:
     """Variants sorted so that those changing the same first layer run together (deepest shared prefix first)."""
     return sorted(variants, key=lambda v: (-plans[v.id].shared_prefix, v.id))
@@ -84,7 +94,7 @@ class SweepRunner:
         return len(layers(self.model(run)[0], **run.model.where).layers)
 
     def variants(self, num_layers: int) -> list[Variant]:
-        return expand_ops(self.config.ops, num_layers, baseline=True)
+        return expand_ops(self.config.ops, num_layers, baseline=True, locate=self.config.locate)
 
     # -- running -----------------------------------------------------------------------------------------------
     def run(self) -> Stats:
@@ -101,11 +111,34 @@ class SweepRunner:
         return stats
 
     def load_tasks(self) -> dict[str, Task]:
-        """Every task of the sweep, by name: data found, columns and labels matched, images decodable."""
+        """Every task of the sweep, by name: data found, columns and labels matched, images decodable; local model
+        folders found. A mistake names the sweep file, line and field."""
+        from painters.data.source import local_path
+        from painters.errors import PaintersError
+        from painters.sweep.config import SweepError
+        from painters.sweep.loading import resolve_model_id
         from painters.tasks.registry import load
 
-        return {spec.display: load(spec.type, data=spec.data, split=spec.split, limit=spec.limit, **spec.options)
-                for run in self.config.runs for spec in run.tasks}
+        for loc, model in self.config.model_locations():
+            problem = model.device_problem()
+            if problem is not None:
+                raise SweepError(f"{self.config.locate((*loc, 'device'))}: {problem}")
+            try:
+                local_path(resolve_model_id(model.id))
+            except PaintersError as exc:
+                raise _located(exc, self.config.locate((*loc, "id"))) from None
+        tasks = {}
+        for loc, spec in self.config.task_locations():
+            try:
+                tasks[spec.display] = load(spec.type, data=spec.data, split=spec.split, limit=spec.limit,
+                                           **spec.options)
+            except PaintersError as exc:
+                field = "data" if spec.data is not None and isinstance(exc, FileNotFoundError) else "type"
+                raise _located(exc, self.config.locate((*loc, field))) from None
+            except TypeError as exc:  # an option the task does not take
+                raise SweepError(f"{self.config.locate((*loc, 'options'))}: task {spec.type!r} does not take "
+                                 f"these options ({exc}); see painters ls tasks") from None
+        return tasks
 
     def _run_model(self, run: ModelRun, tasks: dict[str, Task], store: ResultStore, stats: Stats) -> None:
         name = run.model.display

@@ -21,10 +21,12 @@ from typing import Any
 
 import pandas as pd
 
+from painters.errors import PaintersError
+
 SCHEMA_VERSION = 1
 
 
-class StoreError(RuntimeError):
+class StoreError(PaintersError, RuntimeError):
     """The results folder belongs to another sweep, or another run holds it."""
 
 

@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 import torch
 from torch import nn
 
+from painters.errors import ConfigError, DataError, UnsupportedModelError
+
 T = TypeVar("T")
 
 
@@ -76,7 +78,7 @@ class BaseTask(ABC):
         """
         self.progress = progress
         if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+            raise ConfigError(f"batch_size must be positive, got {batch_size}")
         key = (id(processor), batch_size)
         if key not in self._prepared:  # the processor is kept alive with its batches, so its id stays unique
             from painters.tasks.batches import BatchStore
@@ -122,7 +124,7 @@ def select(total: int, limit: int | None, seed: int | None = 0) -> list[int]:
     if limit is None or limit >= total:
         return list(range(total))
     if limit < 1:
-        raise ValueError(f"limit must be positive, got {limit}")
+        raise ConfigError(f"limit must be positive, got {limit}")
     if seed is None:
         return list(range(limit))
     return sorted(random.Random(seed).sample(range(total), limit))
@@ -166,7 +168,7 @@ def id2label(model: nn.Module) -> dict[int, str]:
     config = getattr(model, "config", None)
     labels = getattr(config, "id2label", None)
     if not labels:
-        raise ValueError(f"{type(model).__name__} has no config.id2label to match dataset labels against")
+        raise UnsupportedModelError(f"{type(model).__name__} has no config.id2label to match dataset labels against")
     return {int(k): str(v) for k, v in labels.items()}
 
 
@@ -174,9 +176,9 @@ def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence
     """``wanted`` if given (checked), else the first candidate present in ``columns``."""
     if wanted is not None:
         if wanted not in columns:
-            raise ValueError(f"no {what} column {wanted!r}; the data has {list(columns)}")
+            raise DataError(f"no {what} column {wanted!r}; the data has {list(columns)}")
         return wanted
     for candidate in candidates:
         if candidate in columns:
             return candidate
-    raise ValueError(f"cannot tell which column holds the {what} among {list(columns)}: pass {what}_column=")
+    raise ConfigError(f"cannot tell which column holds the {what} among {list(columns)}: pass {what}_column=")

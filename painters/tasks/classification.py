@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from painters.data.images import BadImages, ImageCheck, describe_source, load_imagefolder, to_rgb, undecoded
 from painters.data.labels import LabelMap, match_labels
 from painters.data.source import open_source
+from painters.errors import DataError
 from painters.metrics.classification import majority_topk_accuracy, topk_correct
 from painters.tasks.base import BaseTask, Batch, chunks, id2label, pick_column, select, to_model
 from painters.tasks.registry import register
@@ -149,6 +150,6 @@ def _label_names(dataset: Any, column: str, values: list[Any]) -> tuple[list[str
     if values and isinstance(values[0], str):
         names = sorted(set(values))
         return names, [names.index(v) for v in values]
-    raise ValueError(
+    raise DataError(
         f"label column {column!r} has no class names: use a dataset whose labels are a ClassLabel or strings"
     )

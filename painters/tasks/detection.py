@@ -25,6 +25,7 @@ from painters.data.images import (
 )
 from painters.data.labels import LabelMap, Unmatched, match_labels
 from painters.data.source import open_source
+from painters.errors import DataNotFoundError
 from painters.metrics.detection import COCO_STAT_NAMES, coco_metrics
 from painters.tasks.base import BaseTask, Batch, chunks, id2label, pick_column, select, to_model
 from painters.tasks.registry import register
@@ -216,7 +217,7 @@ def _local_coco(path: Path, annotations: str | Path | None, images: str | Path |
     paths = [image_dir / name for name in names]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        raise FileNotFoundError(f"{len(missing)} images of {json_path} are missing, e.g. {missing[0]}")
+        raise DataNotFoundError(f"{len(missing)} images of {json_path} are missing, e.g. {missing[0]}")
     return coco, paths
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from painters.errors import DataError, UnknownNameError
+
 
 @dataclass(frozen=True)
 class Item:
@@ -37,12 +39,12 @@ def detect(record: Mapping[str, Any]) -> str:
         if keys <= set(record):
             return name
     known = {name: sorted(keys) for name, (keys, _) in FORMATS.items()}
-    raise ValueError(f"cannot tell the format of a record with keys {sorted(record)}; known formats: {known}")
+    raise DataError(f"cannot tell the format of a record with keys {sorted(record)}; known formats: {known}")
 
 
 def convert(record: Mapping[str, Any], name: str) -> Item:
     if name not in FORMATS:
-        raise ValueError(f"unknown multiple-choice format {name!r}; known: {sorted(FORMATS)}")
+        raise UnknownNameError(f"unknown multiple-choice format {name!r}; known: {sorted(FORMATS)}")
     return FORMATS[name][1](record)
 
 

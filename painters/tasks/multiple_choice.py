@@ -10,6 +10,7 @@ from torch import nn
 
 from painters.data.source import open_source
 from painters.data.text import read_lines, read_records
+from painters.errors import DataError
 from painters.metrics.language import multiple_choice_accuracy
 from painters.tasks import mc_formats
 from painters.tasks.base import BaseTask, Batch, select
@@ -53,12 +54,12 @@ class MultipleChoice(BaseTask):
             if labels_path.exists():
                 labels = read_lines(labels_path)
                 if len(labels) != len(records):
-                    raise ValueError(f"{labels_path} has {len(labels)} labels for {len(records)} records")
+                    raise DataError(f"{labels_path} has {len(labels)} labels for {len(records)} records")
                 records = [{**r, "label": int(label)} for r, label in zip(records, labels)]
         else:
             records = path
         if len(records) == 0:
-            raise ValueError(f"no records in {data!r}")
+            raise DataError(f"no records in {data!r}")
         keep = select(len(records), limit, seed)
         fmt = format or mc_formats.detect(records[keep[0]])
         self.items = [mc_formats.convert(records[i], fmt) for i in keep]

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from painters.data.source import local_path
+from painters.errors import ConfigError, DataError
 from painters.metrics.language import perplexity
 from painters.tasks.base import BaseTask, Batch
 from painters.tasks.lm import max_length_of, pad_id, score_spans, span_batches, tokenizer_of
@@ -28,7 +29,7 @@ def windows(n_tokens: int, max_length: int, stride: int) -> list[tuple[int, int,
     and is not scored.
     """
     if max_length < 2 or not 0 < stride <= max_length:
-        raise ValueError(f"need max_length >= 2 and 0 < stride <= max_length, got {stride=}, {max_length=}")
+        raise ConfigError(f"need max_length >= 2 and 0 < stride <= max_length, got {stride=}, {max_length=}")
     spans, previous_end = [], 0
     for begin in range(0, n_tokens, stride):
         end = min(begin + max_length, n_tokens)
@@ -99,7 +100,7 @@ class Perplexity(BaseTask):
         tokenizer = tokenizer_of(processor)
         ids = _tokenize(tokenizer, self.text, self.limit)
         if len(ids) < 2:
-            raise ValueError("the text has fewer than 2 tokens: nothing to score")
+            raise DataError("the text has fewer than 2 tokens: nothing to score")
         max_length = max_length_of(tokenizer, self.max_length)
         stride = self.stride or max(max_length // 2, 1)
         spans = windows(len(ids), max_length, stride)

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from painters.errors import ConfigError, UnknownNameError
 from painters.tasks.base import Task
 
 F = TypeVar("F", bound=Callable[..., Task])
@@ -41,7 +42,7 @@ def get(name: str) -> Callable[..., Task]:
         known = sorted([*_TASKS, *_ALIASES])
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown task {name!r}.{hint} Registered tasks: {', '.join(available())}")
+        raise UnknownNameError(f"unknown task {name!r}.{hint} Registered tasks: {', '.join(available())}")
     return _TASKS[key]
 
 
@@ -49,7 +50,7 @@ def load(name: str, data: Any = None, split: str | None = None, limit: int | Non
     """Build a registered task: ``load("classification", data="path/or/hub-id", split="test", limit=500)``."""
     factory = get(name)
     if data is None:
-        raise ValueError(f"task {name!r} needs data=: a local file or folder, or a Hugging Face Hub dataset id")
+        raise ConfigError(f"task {name!r} needs data=: a local file or folder, or a Hugging Face Hub dataset id")
     if split is not None:
         kwargs["split"] = split
     return factory(data=data, limit=limit, **kwargs)

@@ -25,6 +25,7 @@ from painters.data.images import (
 )
 from painters.data.labels import LabelMap, Unmatched, match_labels, resolve_label_names
 from painters.data.source import open_source
+from painters.errors import DataError
 from painters.metrics.segmentation import confusion_matrix, majority_scores, segmentation_scores
 from painters.tasks.base import BaseTask, Batch, chunks, id2label, pick_column, select, to_model
 from painters.tasks.registry import register
@@ -87,7 +88,7 @@ class SemanticSegmentation(BaseTask):
         super().__init__()
         check = ImageCheck(self.name, bad_images)
         if labels is None and label_map != "identity":
-            raise ValueError(
+            raise DataError(
                 "pass labels= naming the mask values 0..C-1 (a list of names, or 'voc'), "
                 "or label_map='identity' if the masks hold the model's class ids"
             )
@@ -129,7 +130,7 @@ class SemanticSegmentation(BaseTask):
             masks = [self._mask(mask).to(torch.int16) for _, mask in pairs]
             for image, mask in zip(images, masks):
                 if (image.height, image.width) != tuple(mask.shape):
-                    raise ValueError(f"an image of size {image.size[::-1]} has a mask of size {tuple(mask.shape)}")
+                    raise DataError(f"an image of size {image.size[::-1]} has a mask of size {tuple(mask.shape)}")
             inputs = processor(images=images, return_tensors="pt")
             meta = {"masks": masks, "sizes": [tuple(m.shape) for m in masks], "processor": processor}
             if self._class_pixels is None:
@@ -249,7 +250,7 @@ def _decodes(pair: tuple[Path, Path] | _RowPair, check: ImageCheck) -> bool:
         return False
     if (decoded.height, decoded.width) != decoded_mask.shape[:2]:
         (w, h), (mh, mw) = decoded.size, decoded_mask.shape[:2]
-        raise ValueError(
+        raise DataError(
             f"segmentation: image {names[0]} is {h}x{w} (HxW) but its mask {names[1]} is {mh}x{mw}: "
             f"each mask must have its image's size"
         )

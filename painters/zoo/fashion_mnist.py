@@ -10,6 +10,8 @@ from typing import Literal
 
 import numpy as np
 
+from painters.errors import PaintersError
+
 DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
 """Where ``apt-get install dataset-fashion-mnist`` puts the files; ``PAINTERS_FASHION_MNIST`` overrides it."""
 
@@ -25,7 +27,7 @@ _FILES = {
 Split = Literal["train", "test"]
 
 
-class FashionMNISTMissing(FileNotFoundError):
+class FashionMNISTMissing(PaintersError, FileNotFoundError):
     """The IDX files are not where they were looked for."""
 
 

@@ -8,6 +8,7 @@ import torch
 import transformers
 from torch import nn
 
+from painters.errors import UnknownNameError
 from painters.zoo.fashion_mnist import CLASS_NAMES
 
 LAYERS = 12
@@ -92,7 +93,7 @@ def build(name: str, vocab_size: int = LLAMA_VOCAB, **overrides: Any) -> nn.Modu
     elif name == "fashion-dpt":
         model = transformers.DPTForSemanticSegmentation(transformers.DPTConfig(**kwargs, **label_kwargs))
     else:
-        raise KeyError(f"unknown zoo model {name!r}; known: {sorted(CONFIGS)}")
+        raise UnknownNameError(f"unknown zoo model {name!r}; known: {sorted(CONFIGS)}")
     _randomise_embeddings(model)
     return model
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from painters.errors import DataNotFoundError, UnknownNameError
+
 
 @dataclass(frozen=True)
 class ZooSpec:
@@ -51,7 +53,7 @@ def zoo_dir() -> Path:
 def spec(name: str) -> ZooSpec:
     """The spec of ``name``, with the known names in the error."""
     if name not in ZOO:
-        raise KeyError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
+        raise UnknownNameError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
     return ZOO[name]
 
 
@@ -73,7 +75,7 @@ def load(name: str, root: str | Path | None = None) -> tuple[Any, Any]:
 
     folder = model_dir(name, root)
     if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"{folder} holds no model: retrain it with `python -m painters.zoo train {name}`")
+        raise DataNotFoundError(f"{folder} holds no model: retrain it with `python -m painters.zoo train {name}`")
     model = getattr(transformers, spec(name).model_class).from_pretrained(folder, dtype=torch.float32).eval()
     if name == "tiny-llama":
         processor = transformers.AutoTokenizer.from_pretrained(folder)

@@ -15,6 +15,8 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from painters.errors import PaintersError
+
 HELDOUT_EVERY = 20
 HELDOUT_OFFSET = 10
 """Chapter i (0-based, in canonical order; 1189 in all) is held out when i % 20 == 10 (59 chapters, 5%)."""
@@ -27,7 +29,7 @@ INSTALL_HINT = (
 )
 
 
-class CorpusMissing(FileNotFoundError):
+class CorpusMissing(PaintersError, FileNotFoundError):
     """Neither ``$PAINTERS_KJV`` nor the ``bible`` command is available."""
 
 

@@ -1,0 +1,110 @@
+"""What a user sees when something is wrong: a PaintersError is one message naming the sweep file, line, field and
+fix, with exit code 2, found before any model loads; a bug shows its traceback; ``--debug`` shows every traceback;
+Ctrl-C keeps every finished record and says how to resume (exit code 130)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import painters
+from painters.cli import main
+from painters.errors import PaintersError
+
+ROOT = Path(__file__).resolve().parents[1]
+VIT = ROOT / "zoo" / "fashion-vit"
+IMAGES = ROOT / "zoo" / "data" / "fashion-mnist-test"
+
+
+def sweep(tmp_path: Path, model: str = f"{{id: {VIT}}}", task: str = f"{{type: classification, data: {IMAGES}}}",
+          ops: str = "skip: all") -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"name: t\nmodel: {model}\ntasks:\n  - {task}\nops:\n  - {ops}\n")
+    return path
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case, edit, expected", [
+    ("model path", dict(model="{id: /no/such/model}"), r"sweep.yaml, line 2, model.id: no such file or folder: "
+                                                        r"'/no/such/model' \(a local path that does not exist; fix"),
+    ("data path", dict(task="{type: classification, data: /no/such/data}"),
+     r"sweep.yaml, line 4, tasks\[0\].data: no such file or folder: '/no/such/data'"),
+    ("device", dict(model=f"{{id: {VIT}, device: cuda}}"),
+     r"sweep.yaml, line 2, model.device: CUDA is not available here .*use device: cpu"),
+    ("task option", dict(task=f"{{type: classification, data: {IMAGES}, options: {{labal_column: x}}}}"),
+     r"sweep.yaml, line 4, tasks\[0\].options: task 'classification' does not take these options .*labal_column"),
+    ("swap pair", dict(ops="swap: {pairs: [[2, 12]]}"),
+     r"sweep.yaml, line 6, ops\[0\] \(swap\): swap\(i=2, j=12\): layer 12 does not exist; this model's layers are "
+     r"0..11 \(12 layers, 0-indexed\): give i and j below 12"),
+    ("unknown task", dict(task=f"{{type: clasification, data: {IMAGES}}}"),
+     r"line 4, tasks\[0\].type: .*classification"),
+])
+def test_a_mistake_is_one_message_naming_file_line_field_and_fix(case, edit, expected, tmp_path, capsys):
+    if case == "device" and __import__("torch").cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    code, err = run_cli(["run", str(sweep(tmp_path, **edit)), "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 2, err
+    assert err.startswith("painters: error: ") and "Traceback" not in err
+    assert __import__("re").search(expected, err), err
+    assert not (tmp_path / "out" / "records").exists() or not any((tmp_path / "out" / "records").iterdir())
+
+
+def test_debug_shows_the_traceback_of_a_user_error(tmp_path):
+    with pytest.raises(PaintersError, match="no such file or folder"):
+        main(["--debug", "run", str(sweep(tmp_path, model="{id: /no/such/model}")), "--out", str(tmp_path / "o")])
+
+
+def test_a_bug_is_not_dressed_as_a_user_error(tmp_path, monkeypatch):
+    def broken(self):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("painters.sweep.runner.SweepRunner.run", broken)
+    with pytest.raises(ZeroDivisionError):
+        main(["run", str(sweep(tmp_path)), "--out", str(tmp_path / "o"), "--quiet"])
+
+
+def test_every_painters_error_keeps_its_builtin_base():
+    for cls in (painters.PlanError, painters.UnsupportedModelError):
+        assert issubclass(cls, PaintersError) and issubclass(cls, ValueError)
+    from painters.errors import DataNotFoundError, UnknownNameError
+
+    assert issubclass(DataNotFoundError, FileNotFoundError) and issubclass(UnknownNameError, KeyError)
+    assert str(UnknownNameError("unknown op 'skp'")) == "unknown op 'skp'"  # not KeyError's quoted repr
+
+
+def test_ctrl_c_keeps_finished_records_and_resumes(tmp_path):
+    path = sweep(tmp_path, task=f"{{type: classification, data: {IMAGES}, limit: 200, batch_size: 50}}")
+    out = tmp_path / "out"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "painters.cli", "run", str(path), "--out", str(out), "--quiet",
+                             "--no-plot"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("records/*.json"))) < 2:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    kept = sorted((out / "records").glob("*.json"))
+    assert f"interrupted: {len(kept)} records kept in {out}; rerun the same command to resume" in stderr
+    assert "Traceback" not in stderr
+    assert not [p for p in (out / "records").iterdir() if p.suffix != ".json"]  # nothing partial
+    for p in kept:
+        json.loads(p.read_text())
+    if len(kept) == 79:
+        pytest.skip("the sweep finished before the interrupt")
+    code = subprocess.run([sys.executable, "-m", "painters.cli", "run", str(path), "--out", str(out), "--quiet",
+                           "--no-plot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert code.returncode == 0, code.stderr
+    assert len(list((out / "records").glob("*.json"))) == 79  # 78 skips + the baseline
