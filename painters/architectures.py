@@ -15,6 +15,7 @@ from typing import Any, Literal
 from torch import nn
 
 from painters.errors import UnsupportedModelError
+from painters.registry import Registry
 
 Kind = Literal["vision", "encoder", "decoder", "staged-vision"]
 
@@ -44,19 +45,25 @@ class Architecture:
     kind: Kind
     layers: str
     mid_embeddings: bool = False
+    description: str = ""
     records_layer_outputs: bool = True
     stages: str | None = None
     shared_groups: str | None = None
     zipped: tuple[str, ...] | None = None
 
+    def summary(self) -> str:
+        """One line for listings: the kind and where the layers are."""
+        where = f"{self.layers}" + (f" (one of {self.zipped})" if self.zipped else "")
+        return self.description or f"{self.kind}: layers at {where}"
 
-ARCHITECTURES: dict[str, Architecture] = {}
+
+ARCHITECTURES: Registry[Architecture] = Registry("architecture")
+"""The architectures painters knows by name (``config.model_type``); others are found generically."""
 
 
-def register(arch: Architecture) -> Architecture:
-    """Add (or replace) the entry for ``arch.name``."""
-    ARCHITECTURES[arch.name] = arch
-    return arch
+def register(arch: Architecture, replace: bool = False) -> Architecture:
+    """Add the entry for ``arch.name`` (``replace=True`` to replace a registered one)."""
+    return ARCHITECTURES.register(arch.name, arch, replace=replace)
 
 
 for _arch in (

@@ -90,14 +90,37 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_ls(args: argparse.Namespace) -> int:
-    import painters
+def registries() -> dict:
+    """Every plugin registry by the name ``painters ls`` takes."""
+    from painters.architectures import ARCHITECTURES
     from painters.ops import OPS
-    from painters.tasks.registry import available
+    from painters.tasks.mc_formats import FORMATS
+    from painters.tasks.registry import TASKS
+    from painters.zoo.registry import ZOO
 
-    print("ops:           " + ", ".join(sorted(OPS)))
-    print("tasks:         " + ", ".join(available()))
-    print("architectures: " + ", ".join(painters.supported_architectures()))
+    return {"ops": OPS, "tasks": TASKS, "architectures": ARCHITECTURES, "zoo": ZOO, "formats": FORMATS}
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    found = registries()
+    from painters.errors import UnknownNameError
+    from painters.registry import Registry
+
+    kinds = Registry("listing")
+    for kind in found:
+        kinds.register(kind, kind)
+    for kind in args.what:
+        if kind not in kinds:
+            raise UnknownNameError(kinds.unknown_message(kind))
+    for kind in args.what or list(found):
+        registry = found[kind]
+        print(f"{kind} ({len(registry)}):")
+        for name in registry.names():
+            aliases = registry.aliases_of(name)
+            label = name + (f" ({', '.join(aliases)})" if aliases else "")
+            print(f"  {label:24} {registry.describe(name)}".rstrip())
+    if not args.what or "architectures" in args.what:
+        print("  (and every single-stack transformer the finder recognises: see docs/architectures.md)")
     return 0
 
 
@@ -127,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("results")
     show.add_argument("--rows", type=int, default=200)
     show.set_defaults(func=_cmd_show)
-    ls = sub.add_parser("ls", help="list ops, tasks and supported architectures")
+    ls = sub.add_parser("ls", help="list the registered ops, tasks, architectures, zoo models, multiple-choice formats")
+    ls.add_argument("what", nargs="*", help="which: ops, tasks, architectures, zoo, formats (default: all)")
     ls.set_defaults(func=_cmd_ls)
     sub.add_parser("zoo", help="train, score and ship the model zoo: painters zoo {train,eval,data} ...")
     return parser

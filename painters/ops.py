@@ -9,12 +9,12 @@ nothing about any model. Ops print, compare, hash, and round-trip through :meth:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import random
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from painters.errors import PlanError
+from painters.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,13 @@ def step_label(step: Step) -> str:
         return "(" + "|".join(map(str, step.layers)) + ")" + (f"x{step.iterations}" if step.iterations > 1 else "")
     return str(step)
 
-OPS: dict[str, type[Op]] = {}
+OPS: Registry[type[Op]] = Registry("op")
+"""Every layer op by name (``painters ls ops``)."""
 
 
 def register_op(cls: type[Op]) -> type[Op]:
     """Class decorator: add an op class to the registry under ``cls.name``."""
-    OPS[cls.name] = cls
+    OPS.register(cls.name, cls)
     return cls
 
 
@@ -309,9 +310,7 @@ def op_from_dict(data: dict[str, Any]) -> Op:
     params = dict(data)
     name = params.pop("op")
     if not isinstance(name, str) or name not in OPS:
-        hint = difflib.get_close_matches(str(name), OPS, n=1)
-        extra = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise PlanError(f"unknown op {name!r}; known ops: {', '.join(sorted(OPS))}.{extra}")
+        raise PlanError(OPS.unknown_message(name))
     cls = OPS[name]
     fields = {f.name for f in dataclasses.fields(cls)} - {"steps_"} | ({"steps"} if cls is Order else set())
     unknown = sorted(set(params) - fields, key=str)

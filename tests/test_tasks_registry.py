@@ -15,13 +15,13 @@ def test_built_in_names_are_registered():
 def test_unknown_names_suggest_the_closest():
     with pytest.raises(ValueError, match=r"unknown task 'segmentaton'\. Did you mean 'segmentation'\?"):
         tasks.load("segmentaton", data="x")
-    with pytest.raises(ValueError, match="Registered tasks: classification"):
+    with pytest.raises(ValueError, match=r"Available \(7\): classification"):
         tasks.get("zzz")
 
 
 def test_register_and_load_a_custom_task(monkeypatch):
-    monkeypatch.setattr(registry, "_TASKS", dict(registry._TASKS))
-    monkeypatch.setattr(registry, "_ALIASES", dict(registry._ALIASES))
+    monkeypatch.setattr(registry.TASKS, "_items", dict(registry.TASKS._items))
+    monkeypatch.setattr(registry.TASKS, "_aliases", dict(registry.TASKS._aliases))
     seen = {}
 
     @tasks.register("echo", aliases=("echo2",))

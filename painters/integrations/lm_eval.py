@@ -46,7 +46,7 @@ def parse_ops(text: str | Sequence[Any] | None) -> tuple[Any, ...]:
         name, *params = part.split(":")
         factory = getattr(painters, name, None)
         if name not in painters.OPS or factory is None:
-            raise UnknownNameError(f"unknown op {name!r} in ops={text!r}; known: {sorted(painters.OPS)}")
+            raise UnknownNameError(f"in ops={text!r}: {painters.OPS.unknown_message(name)}")
         ops.append(factory(*(int(p) for p in params)))
     return tuple(ops)
 

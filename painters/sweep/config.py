@@ -132,7 +132,7 @@ class OpSpec(_Strict):
     @model_validator(mode="after")
     def _one_way(self) -> OpSpec:
         if self.op not in OPS:
-            raise ValueError(f"unknown op {self.op!r}; known ops: {sorted(OPS)}")
+            raise ValueError(OPS.unknown_message(self.op))
         ways = ("start", "ranges", "paper_n", "i", "pairs", "steps")
         chosen = [name for name in ways if getattr(self, name) is not None]
         if self.op == "order":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from painters.errors import DataError, UnknownNameError
+from painters.errors import DataError
+from painters.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,26 @@ class Item:
 
 
 Converter = Callable[[Mapping[str, Any]], Item]
-FORMATS: dict[str, tuple[frozenset[str], Converter]] = {}
+class Format(NamedTuple):
+    """A multiple-choice record format: the keys a record must have, and its converter to an :class:`Item`."""
+
+    keys: frozenset[str]
+    convert: Converter
+
+    def summary(self) -> str:
+        doc = (self.convert.__doc__ or "").strip().split("\n")[0]
+        return doc or f"records with keys {', '.join(sorted(self.keys))}"
+
+
+FORMATS: Registry[Format] = Registry("multiple-choice format")
+"""Record formats by name: the keys a record must have, and its converter (``painters ls formats``)."""
 
 
 def register_format(name: str, keys: set[str]) -> Callable[[Converter], Converter]:
     """Register a converter for records that have all of ``keys``."""
 
     def decorator(convert: Converter) -> Converter:
-        FORMATS[name] = (frozenset(keys), convert)
+        FORMATS.register(name, Format(frozenset(keys), convert))
         return convert
 
     return decorator
@@ -43,13 +56,12 @@ def detect(record: Mapping[str, Any]) -> str:
 
 
 def convert(record: Mapping[str, Any], name: str) -> Item:
-    if name not in FORMATS:
-        raise UnknownNameError(f"unknown multiple-choice format {name!r}; known: {sorted(FORMATS)}")
     return FORMATS[name][1](record)
 
 
 @register_format("piqa", {"goal", "sol1", "sol2", "label"})
 def piqa(record: Mapping[str, Any]) -> Item:
+    """PIQA (goal, sol1, sol2, label): context "Question: {goal}\\nAnswer:", choices " {sol1}", " {sol2}"."""
     choices = (f" {record['sol1']}", f" {record['sol2']}")
     return Item(f"Question: {record['goal']}\nAnswer:", choices, int(record["label"]))
 
@@ -61,6 +73,7 @@ def _hellaswag_clean(text: str) -> str:
 
 @register_format("hellaswag", {"ctx_a", "ctx_b", "endings", "label"})
 def hellaswag(record: Mapping[str, Any]) -> Item:
+    """HellaSwag (ctx_a, ctx_b, endings, label): lm-eval's preprocessing of context and endings."""
     context = record["ctx_a"] + " " + record["ctx_b"].capitalize()
     query = _hellaswag_clean(record.get("activity_label", "") + ": " + context)
     return Item(query, tuple(" " + _hellaswag_clean(e) for e in record["endings"]), int(record["label"]))
@@ -68,6 +81,7 @@ def hellaswag(record: Mapping[str, Any]) -> Item:
 
 @register_format("arc", {"question", "choices", "answerKey"})
 def arc(record: Mapping[str, Any]) -> Item:
+    """ARC (question, choices {text, label}, answerKey): context "Question: {question}\\nAnswer:"."""
     choices = record["choices"]
     labels = [str(label) for label in choices["label"]]
     return Item(

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from painters.errors import DataNotFoundError, UnknownNameError
+from painters.errors import DataNotFoundError
+from painters.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,10 @@ class ZooSpec:
     task_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-ZOO: dict[str, ZooSpec] = {
-    spec.name: spec
-    for spec in (
+ZOO: Registry[ZooSpec] = Registry("zoo model")
+"""The zoo models by name (``painters ls zoo``)."""
+
+for _spec in (
         ZooSpec("fashion-vit", "ViTForImageClassification", "classification", "top1", True,
                 "fashion-mnist-test", "Fashion-MNIST classifier (28x28 images at 32x32, patch 8)", "fashion-mnist",
                 {"split": "test"}),
@@ -39,9 +41,8 @@ ZOO: dict[str, ZooSpec] = {
                 {"label_map": "identity"}),
         ZooSpec("tiny-llama", "LlamaForCausalLM", "perplexity", "perplexity", False,
                 "kjv-heldout.txt", "causal LM of the King James Bible (byte-level BPE, 2048 tokens)", "kjv"),
-    )
-}  # fmt: skip
-"""The zoo models by name."""
+):  # fmt: skip
+    ZOO.register(_spec.name, _spec)
 
 
 def zoo_dir() -> Path:
@@ -52,8 +53,6 @@ def zoo_dir() -> Path:
 
 def spec(name: str) -> ZooSpec:
     """The spec of ``name``, with the known names in the error."""
-    if name not in ZOO:
-        raise UnknownNameError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
     return ZOO[name]
 
 
