@@ -108,3 +108,30 @@ def test_ctrl_c_keeps_finished_records_and_resumes(tmp_path):
                            "--no-plot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert code.returncode == 0, code.stderr
     assert len(list((out / "records").glob("*.json"))) == 79  # 78 skips + the baseline
+
+
+def test_relative_paths_resolve_against_the_sweep_files_folder(tmp_path):
+    from painters.sweep.config import load_sweep
+
+    folder = tmp_path / "project"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "text.txt").write_text("hello")
+    path = folder / "s.yaml"
+    path.write_text("name: t\nmodel: {id: org/hub-model}\ntasks:\n  - {type: perplexity, data: data/text.txt}\n"
+                    "  - {type: perplexity, data: ./missing.txt, name: b}\nops: [skip: all]\n")
+    config = load_sweep(path)
+    assert config.tasks[0].data == str(folder / "data" / "text.txt")  # found next to the file
+    assert config.tasks[1].data == str(folder / "missing.txt")  # explicit ./ : next to the file, even if missing
+    assert config.model.id == "org/hub-model"  # a hub id stays as written
+    moved = tmp_path / "elsewhere"
+    (folder).rename(moved)
+    assert load_sweep(moved / "s.yaml").fingerprint() == config.fingerprint()  # the paths as written count
+
+
+def test_a_shipped_sweep_file_runs_from_any_directory(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "painters.cli", "run", str(ROOT / "experiments/zoo/fashion-vit.yaml"),
+                           "--dry-run", "--out", str(tmp_path / "out")], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "fashion-vit: 12 layers" in done.stdout

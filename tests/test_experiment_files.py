@@ -31,8 +31,8 @@ def test_experiment_file_validates_and_expands(path: Path) -> None:
 
 def test_quickstart_covers_the_four_zoo_models_with_every_op() -> None:
     config = load_sweep(ROOT / "experiments" / "quickstart.yaml")
-    assert [run.model.id for run in config.runs] == ["zoo/fashion-vit", "zoo/fashion-yolos", "zoo/fashion-dpt",
-                                                    "zoo/tiny-llama"]
+    assert [run.model.id for run in config.runs] == [str(ROOT / "zoo" / name) for name in (
+        "fashion-vit", "fashion-yolos", "fashion-dpt", "tiny-llama")]  # relative to the file, wherever it is run
     assert [task.type for run in config.runs for task in run.tasks] == ["classification", "detection",
                                                                        "segmentation", "perplexity"]
     for run in config.runs:

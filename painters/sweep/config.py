@@ -228,6 +228,35 @@ class SweepConfig(_Strict):
 
     _source: str = PrivateAttr(default="<sweep>")
     _root: Any = PrivateAttr(default=None)
+    _written: dict = PrivateAttr(default_factory=dict)
+
+    def resolve_paths(self, folder: Path) -> None:
+        """Relative local paths in ``model.id`` and ``tasks[].data`` resolve against the sweep file's ``folder``
+        (so ``painters run /elsewhere/sweep.yaml`` works from any directory): a value that names something there,
+        or that starts with ``./`` or ``../``, becomes that path; hub ids and other values stay as written."""
+        def resolved(value: str | None) -> str | None:
+            if not value or Path(value).expanduser().is_absolute() or value.startswith("package:"):
+                return value
+            candidate = folder / value
+            if candidate.exists() or value.startswith(("./", "../")):
+                return str(candidate.resolve())
+            return value
+
+        for loc, model in self.model_locations():
+            new = resolved(model.id)
+            if new != model.id:
+                self._written[(*loc, "id")] = model.id
+                model.id = new  # type: ignore[misc]
+        for loc, task in self.task_locations():
+            new = resolved(task.data)
+            if new != task.data:
+                self._written[(*loc, "data")] = task.data
+                task.data = new  # type: ignore[misc]
+            for key, value in list(task.options.items()):  # option paths (COCO annotations=, images=, ...)
+                new = resolved(value) if isinstance(value, str) else value
+                if new != value:
+                    self._written[(*loc, "options", key)] = value
+                    task.options[key] = new
 
     def locate(self, loc: tuple[Any, ...]) -> str:
         """``"FILE, line N, tasks[0].data"``: where a field sits in the sweep file, for error messages."""
@@ -250,6 +279,11 @@ class SweepConfig(_Strict):
     def fingerprint(self) -> str:
         """A hash of everything that decides the records (not the display-only fields)."""
         data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}})
+        for loc, value in self._written.items():  # the paths as written: a moved checkout keeps its records
+            node = data
+            for key in loc[:-1]:
+                node = node[key]
+            node[loc[-1]] = value
         for spec in [data.get("model")] + [run.get("model") for run in data.get("models") or []]:
             if isinstance(spec, dict) and spec.get("tower") is None:
                 spec.pop("tower", None)  # added later: sweeps without a tower keep their fingerprint
@@ -326,4 +360,6 @@ def load_sweep(path: str | Path) -> SweepConfig:
     path = Path(path)
     if not path.is_file():
         raise SweepError(f"{path}: no such sweep file.")
-    return parse_sweep(path.read_text(), str(path))
+    config = parse_sweep(path.read_text(), str(path))
+    config.resolve_paths(path.resolve().parent)
+    return config
