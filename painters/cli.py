@@ -119,6 +119,10 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             aliases = registry.aliases_of(name)
             label = name + (f" ({', '.join(aliases)})" if aliases else "")
             print(f"  {label:24} {registry.describe(name)}".rstrip())
+            if kind == "tasks":
+                from painters.tasks.registry import options_model
+
+                print(f"  {'':24} options: {', '.join(options_model(name).model_fields)}")
     if not args.what or "architectures" in args.what:
         print("  (and every single-stack transformer the finder recognises: see docs/architectures.md)")
     return 0

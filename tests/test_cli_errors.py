@@ -43,7 +43,10 @@ def run_cli(args: list[str], capsys) -> tuple[int, str]:
     ("device", dict(model=f"{{id: {VIT}, device: cuda}}"),
      r"sweep.yaml, line 2, model.device: CUDA is not available here .*use device: cpu"),
     ("task option", dict(task=f"{{type: classification, data: {IMAGES}, options: {{labal_column: x}}}}"),
-     r"sweep.yaml, line 4, tasks\[0\].options: task 'classification' does not take these options .*labal_column"),
+     r"sweep.yaml, line 4, tasks\[0\]: 'labal_column' is not an option of task 'classification' \(did you mean "
+     r"'label_column'\?\)\. Options of 'classification': seed, name, image_column, label_column"),
+    ("task option type", dict(task=f"{{type: classification, data: {IMAGES}, options: {{top_k: many}}}}"),
+     r"sweep.yaml, line 4, tasks\[0\]: top_k='many': Input should be a valid integer"),
     ("swap pair", dict(ops="swap: {pairs: [[2, 12]]}"),
      r"sweep.yaml, line 6, ops\[0\] \(swap\): swap\(i=2, j=12\): layer 12 does not exist; this model's layers are "
      r"0..11 \(12 layers, 0-indexed\): give i and j below 12"),

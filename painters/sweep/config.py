@@ -91,6 +91,13 @@ class TaskSpec(_Strict):
         get(value)  # raises "unknown task ... Did you mean ..."
         return value
 
+    @model_validator(mode="after")
+    def _known_options(self) -> TaskSpec:
+        from painters.tasks.registry import check_options
+
+        check_options(self.type, self.options)  # typed, before anything loads
+        return self
+
     @property
     def display(self) -> str:
         if self.name:
