@@ -55,6 +55,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from painters.sweep.validate import validate
+
+    failed = 0
+    for path in args.files:
+        report = validate(path)
+        print(f"{path}: {'ok' if report.ok else f'{len(report.problems)} problem(s)'}")
+        for note in report.notes:
+            print(f"  note: {note}")
+        for problem in report.problems:
+            print(f"  problem: {problem}")
+        failed += not report.ok
+    return 2 if failed else 0
+
+
 def _stop_at_once_on_second_interrupt() -> None:
     import os
     import signal
@@ -147,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="Ray actors (default: one per GPU, else per CPU)")
     run.add_argument("--threads", type=int, default=1, help="torch threads per Ray worker (default 1)")
     run.set_defaults(func=_cmd_run)
+    check = sub.add_parser("validate", help="check sweep files offline, loading no weights: schema, ops against "
+                                            "each model's layer count, task options, local data")
+    check.add_argument("files", nargs="+", type=Path)
+    check.set_defaults(func=_cmd_validate)
     plot = sub.add_parser("plot", help="draw the heatmaps and curves of a results folder")
     plot.add_argument("results")
     plot.set_defaults(func=_cmd_plot)

@@ -138,3 +138,22 @@ def test_a_shipped_sweep_file_runs_from_any_directory(tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "fashion-vit: 12 layers" in done.stdout
+
+
+def test_validate_checks_offline_without_weights(tmp_path, capsys):
+    shipped = [str(p) for p in sorted((ROOT / "experiments" / "zoo").glob("*.yaml"))]
+    assert main(["validate", *shipped, str(ROOT / "experiments" / "quickstart.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": ok") == len(shipped) + 1 and "12 layers, 199 variants" in out
+    bad = sweep(tmp_path, task="{type: classification, data: /no/such/data}", ops="swap: {pairs: [[2, 12]]}")
+    assert main(["validate", str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert "2 problem(s)" in out and "ops[0] (swap)" in out and "tasks[0].data: no such file" in out
+
+
+def test_validate_reports_hub_ids_as_not_checked_offline(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = sweep(tmp_path, model="{id: some-org/not-cached-model}", task="{type: perplexity, data: some-org/texts}")
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "not cached here" in out and "is a hub dataset: not checked offline" in out
