@@ -16,8 +16,8 @@ from painters.plan import Plan, resolve
 from painters.positions import (
     ConfigPatch,
     LayerPositions,
+    cached_positions,
     check_position_math,
-    find_positions,
     owner_marks,
     per_layer_fields,
 )
@@ -80,8 +80,8 @@ class _Prepared(NamedTuple):
     positions: LayerPositions
     fields: dict[str, list]
     count_field: str | None
-    marks: list = []
-    slots_per_layer: int = 1
+    marks: list
+    slots_per_layer: int
 
 
 def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepared:
@@ -96,7 +96,9 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
     if arch.shared_groups is not None:
         positions = LayerPositions([[] for _ in modules])
     else:
-        positions = find_positions(modules)
+        container = located.parent if arch.zipped is not None else getattr(located.modules, "original",
+                                                                                      located.modules)
+        positions = cached_positions(container, modules)
         if arch.stages is None and config is not None and hasattr(config, "num_hidden_layers"):
             count = config.num_hidden_layers
             per = next((k for k in sorted(positions.scales) if count == k * len(modules)), 0)
@@ -267,10 +269,9 @@ def _install(model: nn.Module, located: Located, runner: PlanRunner, prepared: _
     if arch.shared_groups is not None:  # the forward calls group int(i / (calls / groups)): make that step i
         patches.add(ConfigPatch(config, {}, list(range(result.num_steps)), "num_hidden_layers").restore)
         patches.setattr(config, arch.shared_groups, result.num_steps)
-    elif prepared.count_field is not None:
-        patches.add(ConfigPatch(config, prepared.fields, slot_layers(result), prepared.count_field,
-                                prepared.slots_per_layer).restore)
     slots = slot_layers(result)
+    if arch.shared_groups is None and prepared.count_field is not None:
+        patches.add(ConfigPatch(config, prepared.fields, slots, prepared.count_field, prepared.slots_per_layer).restore)
     for owner, name, value in prepared.marks:
         if isinstance(value, list):  # a per-layer list the loop owner reads by slot
             patches.setattr(owner, name, [value[i] for i in slots])

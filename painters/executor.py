@@ -146,8 +146,9 @@ class StepCall:
                 runner.captured.append(h_in)
             runner.captured.append(out)
         runner.record(self.k, h_in, out)
-        if self.k == runner.last_step and isinstance(out, torch.Tensor) and out.is_floating_point():
-            runner.nonfinite = runner.nonfinite or not bool(torch.isfinite(out).all())
+        final = out[0] if isinstance(out, (tuple, list)) and out else out  # tuple-returning layers (Swin)
+        if self.k == runner.last_step and isinstance(final, torch.Tensor) and final.is_floating_point():
+            runner.nonfinite = runner.nonfinite or not bool(torch.isfinite(final).all())
         return out
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

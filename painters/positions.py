@@ -19,7 +19,9 @@ that carries a position attribute, and layer math that depends on the position i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,10 +93,6 @@ class LayerPositions:
             module.__dict__[name] = value
 
     @property
-    def names(self) -> list[str]:
-        return sorted({a.name for layer in self.per_layer for a in layer})
-
-    @property
     def scales(self) -> set[int]:
         """The scales of the position attributes: 2 where a layer owns two cache slots (1 is always included)."""
         return {1} | {a.scale for layer in self.per_layer for a in layer}
@@ -133,16 +131,42 @@ class ModuleStates:
         self.slots[slot] = list(self.written)
 
 
+_STATE_ATTRS: weakref.WeakKeyDictionary[nn.Module, list[tuple[nn.Module, str]]] = weakref.WeakKeyDictionary()
+"""Per layer module, its recurrent-state attributes (found once: a walk over every submodule is not per-call work)."""
+
+
 def module_states(layer: nn.Module) -> ModuleStates | None:
     """The recurrent-state attributes of a layer's modules (``None``/tensor attributes named ``*state*`` that are not
-    parameters or buffers), or None when it keeps none."""
-    attrs = []
-    for _, module in layer.named_modules():
-        registered = set(module._parameters) | set(module._buffers)
-        for name, value in vars(module).items():
-            if "state" in name and name not in registered and (value is None or isinstance(value, torch.Tensor)):
-                attrs.append((module, name))
+    parameters or buffers), fresh per-slot storage for them, or None when the layer keeps none."""
+    attrs = _STATE_ATTRS.get(layer)
+    if attrs is None:
+        attrs = []
+        for _, module in layer.named_modules():
+            registered = set(module._parameters) | set(module._buffers)
+            for name, value in vars(module).items():
+                if "state" in name and name not in registered and (value is None or isinstance(value, torch.Tensor)):
+                    attrs.append((module, name))
+        _STATE_ATTRS[layer] = attrs
     return ModuleStates(attrs) if attrs else None
+
+
+_POSITIONS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple[int, ...], LayerPositions]] = \
+    weakref.WeakKeyDictionary()
+
+
+def cached_positions(container: nn.Module, layers: list[nn.Module]) -> LayerPositions:
+    """:func:`find_positions` of ``layers``, remembered per layer ``container``: a sweep opens a plan per variant and
+    batch, and walking every submodule each time cost 1-2 ms per plan. The cache holds while the container holds the
+    same layers and every position attribute still holds its layer's value."""
+    key = tuple(id(m) for m in layers)
+    hit = _POSITIONS.get(container)
+    if hit is not None and hit[0] == key and all(
+            attr.module.__dict__.get(attr.name) == attr.value(i)
+            for i, per in enumerate(hit[1].per_layer) for attr in per):
+        return hit[1]
+    found = find_positions(layers)
+    _POSITIONS[container] = (key, found)
+    return found
 
 
 def find_positions(layers: list[nn.Module], what: str = "layer") -> LayerPositions:
@@ -229,8 +253,12 @@ def _scale(found: list[tuple[int, nn.Module, int]]) -> int:
 
 
 def _property_names(config: Any) -> set[str]:
-    return {name for klass in type(config).__mro__ for name, value in vars(klass).items()
-            if isinstance(value, property)}
+    return _class_properties(type(config))
+
+
+@functools.cache
+def _class_properties(klass: type) -> frozenset[str]:
+    return frozenset(name for k in klass.__mro__ for name, value in vars(k).items() if isinstance(value, property))
 
 
 def per_layer_fields(config: Any, num_layers: int) -> dict[str, list]:

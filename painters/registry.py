@@ -50,10 +50,6 @@ class Registry(Mapping[str, T], Generic[T]):
             self._aliases[alias] = name
         return item
 
-    def unregister(self, name: str) -> None:
-        self._items.pop(name, None)
-        self._aliases = {a: n for a, n in self._aliases.items() if n != name}
-
     def resolve(self, name: str) -> str:
         """The registered name behind ``name`` (itself or an alias); unknown names raise with suggestions."""
         key = self._aliases.get(name, name) if isinstance(name, str) else name
@@ -66,11 +62,6 @@ class Registry(Mapping[str, T], Generic[T]):
         close = difflib.get_close_matches(str(name), known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         return f"unknown {self.kind} {name!r}.{hint} Available ({len(self._items)}): {', '.join(self.names())}"
-
-    def get(self, name: str, default: Any = ...) -> Any:  # type: ignore[override]
-        if default is not ... and (name not in self):
-            return default
-        return self._items[self.resolve(name)]
 
     def __getitem__(self, name: str) -> T:
         return self._items[self.resolve(name)]

@@ -37,6 +37,20 @@ def save_vit(root: Path, layers: int = 12) -> Path:
     return folder
 
 
+def save_swin(root: Path) -> Path:
+    """A tiny Swin classifier (4 stages, depths [1, 1, 6, 1]) for the same three classes as :func:`save_vit`."""
+    folder = root / "tiny-swin"
+    if folder.exists():
+        return folder
+    torch.manual_seed(0)
+    config = T.SwinConfig(image_size=32, patch_size=2, embed_dim=16, depths=[1, 1, 6, 1], num_heads=[1, 2, 2, 4],
+                          window_size=2, num_labels=3, id2label={0: "circle", 1: "square", 2: "stripes"},
+                          label2id={"circle": 0, "square": 1, "stripes": 2})
+    _scale_up(T.SwinForImageClassification(config)).save_pretrained(folder)
+    T.ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True).save_pretrained(folder)
+    return folder
+
+
 def save_imagefolder(root: Path, per_class: int = 6) -> Path:
     folder = root / "shapes"
     if folder.exists():

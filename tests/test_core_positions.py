@@ -155,3 +155,24 @@ def test_module_state_is_kept_per_slot_and_reset_from_outside():
     layer.conv_state = torch.zeros(1)  # the model resets its cache for a new sequence
     states.bind(1)
     assert float(layer.conv_state) == 0.0
+
+
+def test_positions_are_found_once_per_stack_and_refound_when_it_changes():
+    from painters.positions import _POSITIONS
+
+    model, _ = __import__("tests.tiny_any", fromlist=["build"]).build("llama")
+    container = model.model.layers
+    painters.plan(model, painters.skip(1, 2))
+    first = _POSITIONS[container][1]
+    painters.plan(model, painters.reverse(0, 3))
+    assert _POSITIONS[container][1] is first  # a second plan reuses the walk over the submodules
+    model.model.layers[2].self_attn.layer_idx = 7  # a user edit: the cached positions no longer hold
+    with pytest.raises(painters.UnsupportedModelError, match="points at other layers"):
+        painters.plan(model, painters.skip(1, 2))
+    model.model.layers[2].self_attn.layer_idx = 2  # consistent again: the cached positions hold again
+    painters.plan(model, painters.skip(1, 2))
+    assert _POSITIONS[container][1] is first
+    container[2] = __import__("copy").deepcopy(container[2])  # another module in the stack: found anew
+    painters.plan(model, painters.skip(1, 2))
+    assert _POSITIONS[container][1] is not first
+    assert _POSITIONS[container][1].per_layer[2][0].module is container[2].self_attn

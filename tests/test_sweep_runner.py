@@ -140,3 +140,25 @@ def test_bad_data_of_a_later_task_is_refused_before_any_work(files, tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.txt"):
         SweepRunner(cfg, tmp_path / "out", progress=False).run()
     assert not (tmp_path / "out" / "records").exists() or not list((tmp_path / "out" / "records").glob("*.json"))
+
+
+def test_a_staged_model_sweeps_one_stage_and_scores_as_evaluate(tmp_path):
+    """``stage:`` in a sweep file reaches every plan; records equal painters.evaluate with the same stage."""
+    import painters
+    from painters.sweep.config import ModelSpec
+    from painters.sweep.loading import load_model
+
+    swin, images = F.save_swin(tmp_path), F.save_imagefolder(tmp_path, per_class=4)
+    cfg = parse_sweep(f"name: staged\nmodel: {{id: {swin}, stage: 2}}\ntasks: [{{type: classification, "
+                      f"data: {images}, split: test, batch_size: 4}}]\n"
+                      f"ops: [skip: {{ranges: {{max_width: 2}}}}, reverse: [0, 6]]\n")
+    SweepRunner(cfg, tmp_path / "out", progress=False).run()
+    found = (json.loads(p.read_text()) for p in (tmp_path / "out" / "records").glob("*.json"))
+    records = {r["variant"]: r for r in found}
+    assert len(records) == 1 + 11 + 1 and all(r["num_layers"] == 6 for r in records.values())
+    model, processor = load_model(ModelSpec(id=str(swin)))
+    task = painters.tasks.load("classification", data=str(images), split="test")
+    for variant, op in [("skip-2-4", painters.skip(2, 4)), ("reverse-0-6", painters.reverse(0, 6))]:
+        want = painters.evaluate(model, processor, task, op, stage=2, batch_size=4, progress=False)
+        assert records[variant]["score"] == want["top1"], variant
+    assert len({r["score"] for r in records.values()}) > 1  # the stage's layers matter

@@ -135,9 +135,6 @@ class SweepRunner:
             except PaintersError as exc:
                 field = "data" if spec.data is not None and isinstance(exc, FileNotFoundError) else "type"
                 raise _located(exc, self.config.locate((*loc, field))) from None
-            except TypeError as exc:  # an option the task does not take
-                raise SweepError(f"{self.config.locate((*loc, 'options'))}: task {spec.type!r} does not take "
-                                 f"these options ({exc}); see painters ls tasks") from None
         return tasks
 
     def _run_model(self, run: ModelRun, tasks: dict[str, Task], store: ResultStore, stats: Stats) -> None:

@@ -15,7 +15,8 @@ class SimilarityAccumulator:
     def update(self, states: list[torch.Tensor], mask: torch.Tensor | None = None) -> None:
         """``states``: the state entering layer 0 then after each layer, each ``(batch, tokens, hidden)`` (or
         ``(batch, hidden, h, w)`` maps, flattened); ``mask`` (batch, tokens) keeps real tokens."""
-        after = [s.detach().float() for s in states[1:]]
+        # layers that return tuples (Swin's blocks: hidden states first) are compared on their hidden states
+        after = [(s[0] if isinstance(s, (tuple, list)) else s).detach().float() for s in states[1:]]
         if after[0].dim() == 4:  # (batch, channels, h, w) -> (batch, h*w, channels)
             after = [s.flatten(2).transpose(1, 2) for s in after]
         stacked = torch.stack(after, 0)  # (layers, batch, tokens, hidden)
