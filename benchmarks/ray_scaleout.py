@@ -32,14 +32,20 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="painters-ray-"))
     try:
         vit, images = F.save_vit(root, layers=12), F.save_imagefolder(root, per_class=args.images // 3)
-        cfg = parse_sweep(f"name: bench\nmodel: {{id: {vit}}}\ntasks: [{{type: classification, data: {images}, "
-                          f"split: test, batch_size: 16}}]\nops: [skip: all, reverse: all]\nrunner: {{chunk: 8}}\n")
+        cfg = parse_sweep(
+            f"name: bench\nmodel: {{id: {vit}}}\ntasks: [{{type: classification, data: {images}, "
+            f"split: test, batch_size: 16}}]\nops: [skip: all, reverse: all]\nrunner: {{chunk: 8}}\n"
+        )
         torch.set_num_threads(args.workers)
         t = time.perf_counter()
         SweepRunner(cfg, root / "local", progress=False).run()
         local = time.perf_counter() - t
-        ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+        ray.init(
+            num_cpus=args.workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
+        )
         t = time.perf_counter()
         RayExecutor(SweepRunner(cfg, root / "ray", progress=False), workers=args.workers).run()
         remote = time.perf_counter() - t
@@ -48,8 +54,10 @@ def main() -> None:
         b = pd.read_parquet(root / "ray" / "results.parquet").sort_values("variant")
         same = np.array_equal(a.score.to_numpy(), b.score.to_numpy())
         print(f"{len(a)} records; identical scores: {same}")
-        print(f"local ({args.workers} torch threads): {local:.1f} s; Ray ({args.workers} workers x 1 thread, "
-              f"start-up and model loading included): {remote:.1f} s; ratio {local / remote:.2f}x")
+        print(
+            f"local ({args.workers} torch threads): {local:.1f} s; Ray ({args.workers} workers x 1 thread, "
+            f"start-up and model loading included): {remote:.1f} s; ratio {local / remote:.2f}x"
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

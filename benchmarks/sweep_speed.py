@@ -39,8 +39,14 @@ SIZE = dict(hidden_size=256, num_attention_heads=4, intermediate_size=1024, num_
 def build_vit(root: Path, images: int) -> tuple[Path, str]:
     torch.manual_seed(0)
     labels = ["a", "b", "c", "d"]
-    config = T.ViTConfig(**SIZE, image_size=64, patch_size=8, num_labels=4, id2label=dict(enumerate(labels)),
-                         label2id={n: i for i, n in enumerate(labels)})
+    config = T.ViTConfig(
+        **SIZE,
+        image_size=64,
+        patch_size=8,
+        num_labels=4,
+        id2label=dict(enumerate(labels)),
+        label2id={n: i for i, n in enumerate(labels)},
+    )
     T.ViTForImageClassification(config).save_pretrained(root / "vit")
     T.ViTImageProcessor(size={"height": 64, "width": 64}).save_pretrained(root / "vit")
     rng = np.random.default_rng(0)
@@ -63,8 +69,9 @@ def build_llama(root: Path, windows: int) -> tuple[Path, str]:
     tok.train_from_iterator([text], trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>"]))
     fast = T.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>")
     torch.manual_seed(0)
-    T.LlamaForCausalLM(T.LlamaConfig(vocab_size=len(fast), max_position_embeddings=128, **SIZE,
-                                     num_key_value_heads=4)).save_pretrained(root / "llama")
+    T.LlamaForCausalLM(
+        T.LlamaConfig(vocab_size=len(fast), max_position_embeddings=128, **SIZE, num_key_value_heads=4)
+    ).save_pretrained(root / "llama")
     fast.save_pretrained(root / "llama")
     (root / "text.txt").write_text(text)
     task = f"{{type: perplexity, data: {root / 'text.txt'}, batch_size: 8, options: {{max_length: 64, stride: 64}}}}"
@@ -87,8 +94,9 @@ def naive(model, processor, spec, variants) -> tuple[dict[str, float], int]:
 
 
 def bench(name: str, model_dir: Path, task_yaml: str, root: Path) -> dict:
-    cfg = parse_sweep(f"name: {name}\nmodel: {{id: {model_dir}}}\ntasks: [{task_yaml}]\nops: [skip: all]\n"
-                      f"runner: {{chunk: 100}}\n")
+    cfg = parse_sweep(
+        f"name: {name}\nmodel: {{id: {model_dir}}}\ntasks: [{task_yaml}]\nops: [skip: all]\nrunner: {{chunk: 100}}\n"
+    )
     runner = SweepRunner(cfg, root / f"{name}-warm", progress=False)
     model, processor = runner.model()
     runner.run()  # warm-up (first-call overheads), not timed
@@ -111,8 +119,10 @@ def bench(name: str, model_dir: Path, task_yaml: str, root: Path) -> dict:
         print(f"  {label:14} {row[f'{label} s']:7.2f} s  {row[f'{label} layer evals']:6d} layer evaluations")
     print(f"  wall-time ratio naive / painters:          {row['naive s'] / row['painters s']:.2f}x")
     evals = row["cached inputs layer evals"] / row["painters layer evals"]
-    print(f"  wall-time ratio cached inputs / painters:  {row['cached inputs s'] / row['painters s']:.2f}x "
-          f"(work sharing alone; layer evaluations {evals:.2f}x)")
+    print(
+        f"  wall-time ratio cached inputs / painters:  {row['cached inputs s'] / row['painters s']:.2f}x "
+        f"(work sharing alone; layer evaluations {evals:.2f}x)"
+    )
     if not same:
         raise SystemExit(f"{name}: scores differ between the runner and the naive loop")
     return row

@@ -96,8 +96,7 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
     if arch.shared_groups is not None:
         positions = LayerPositions([[] for _ in modules])
     else:
-        container = located.parent if arch.zipped is not None else getattr(located.modules, "original",
-                                                                                      located.modules)
+        container = located.parent if arch.zipped is not None else getattr(located.modules, "original", located.modules)
         positions = cached_positions(container, modules)
         if arch.stages is None and config is not None and hasattr(config, "num_hidden_layers"):
             count = config.num_hidden_layers
@@ -111,8 +110,10 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
             count_field = "num_hidden_layers"
             fields = per_layer_fields(config, len(modules))
             if per > 1:  # lists with one entry per cache slot: expanded, each layer's slots kept together
-                fields = {k: [v[per * i:per * i + per] for i in range(len(modules))]
-                          for k, v in per_layer_fields(config, count).items()}
+                fields = {
+                    k: [v[per * i : per * i + per] for i in range(len(modules))]
+                    for k, v in per_layer_fields(config, count).items()
+                }
     marks = owner_marks(located.parent, len(modules)) if arch.stages is None else []
     if arch.zipped is not None:
         check_zipped_plan(result, arch.zipped)
@@ -213,8 +214,9 @@ def apply(
     On exit, and on any exception (KeyboardInterrupt included), the model is restored exactly: same modules,
     same config, same outputs. Validation happens before the model is touched.
     """
-    with session(model, *ops, stage=stage, tower=tower, hidden_states=hidden_states,
-                 mid_embeddings=mid_embeddings) as runner:
+    with session(
+        model, *ops, stage=stage, tower=tower, hidden_states=hidden_states, mid_embeddings=mid_embeddings
+    ) as runner:
         yield runner.plan
 
 
@@ -292,8 +294,10 @@ def _install(model: nn.Module, located: Located, runner: PlanRunner, prepared: _
 
 def _refuse_save(result: Plan):
     def save_pretrained(*args: Any, **kwargs: Any) -> None:
-        raise PlanError(f"save_pretrained inside painters.apply would write the plan's patched config ({result}); "
-                        f"use painters.materialize(model, *ops).save_pretrained(path) instead.")
+        raise PlanError(
+            f"save_pretrained inside painters.apply would write the plan's patched config ({result}); "
+            f"use painters.materialize(model, *ops).save_pretrained(path) instead."
+        )
 
     return save_pretrained
 

@@ -85,8 +85,21 @@ for _arch in (
 TOWERS = {"vision": ("vision_model", "vision_tower", "vision_encoder"), "text": ("text_model", "text_encoder")}
 """Where two-tower models (CLIP, SigLIP, ...) keep each tower, by tower name."""
 
-NOT_TRANSFORMERS = ("convnext", "convnextv2", "resnet", "regnet", "mobilenet_v1", "mobilenet_v2", "efficientnet",
-                    "bit", "van", "poolformer", "textnet", "hgnet_v2", "pp_lcnet")
+NOT_TRANSFORMERS = (
+    "convnext",
+    "convnextv2",
+    "resnet",
+    "regnet",
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "efficientnet",
+    "bit",
+    "van",
+    "poolformer",
+    "textnet",
+    "hgnet_v2",
+    "pp_lcnet",
+)
 """Convolutional families: refused with that reason (they have no transformer layer stack)."""
 
 
@@ -138,8 +151,11 @@ def _tower_root(model: nn.Module, tower: str | None) -> nn.Module:
 
 def _towers_of(model: nn.Module) -> list[str]:
     base = _base(model)
-    return [t for t, names in TOWERS.items()
-            if any(isinstance(getattr(o, n, None), nn.Module) for n in names for o in (model, base))]
+    return [
+        t
+        for t, names in TOWERS.items()
+        if any(isinstance(getattr(o, n, None), nn.Module) for n in names for o in (model, base))
+    ]
 
 
 def architecture_of(model: nn.Module, tower: str | None = None) -> Architecture:
@@ -180,8 +196,11 @@ def architecture_of(model: nn.Module, tower: str | None = None) -> Architecture:
             f"the one to manipulate, e.g. painters.apply(model, op, tower={towers[0]!r})."
         )
     what = "no" if not found else f"{len(found)} ({', '.join(found)})"
-    hint = ("; several separate stacks cannot be told apart" if found else
-            ": it has no list of transformer layers (GradientCheckpointingLayer modules)")
+    hint = (
+        "; several separate stacks cannot be told apart"
+        if found
+        else ": it has no list of transformer layers (GradientCheckpointingLayer modules)"
+    )
     raise UnsupportedModelError(
         f"{type(model).__name__} (model_type {model_type!r}) is not a supported architecture and the layer finder "
         f"found {what} candidate layer lists{hint}. Supported by name: {', '.join(sorted(ARCHITECTURES))}, plus "
@@ -275,8 +294,9 @@ LAYER_CONTAINERS = (nn.ModuleList, nn.Sequential)
 
 def _named_like_layer(module: nn.Module) -> bool:
     name = type(module).__name__
-    return (_is_layer(module) or bool(_LAYER_CLASS.search(name) and not _NOT_LAYER_CLASS.search(name))) and \
-        any(True for _ in module.parameters())
+    return (_is_layer(module) or bool(_LAYER_CLASS.search(name) and not _NOT_LAYER_CLASS.search(name))) and any(
+        True for _ in module.parameters()
+    )
 
 
 def _has_attention(module: nn.Module) -> bool:
@@ -295,13 +315,19 @@ def _is_layer_list(container: nn.Module, predicate) -> bool:
     children = list(container)
     if all(predicate(c) for c in children):
         return True
-    return predicate is _looks_like_layer and all(_named_like_layer(c) for c in children) and \
-        any(_has_attention(c) for c in children)
+    return (
+        predicate is _looks_like_layer
+        and all(_named_like_layer(c) for c in children)
+        and any(_has_attention(c) for c in children)
+    )
 
 
 def _lists(root: nn.Module, predicate) -> list[str]:
-    return [name for name, m in root.named_modules()
-            if name and isinstance(m, LAYER_CONTAINERS) and len(m) > 0 and _is_layer_list(m, predicate)]
+    return [
+        name
+        for name, m in root.named_modules()
+        if name and isinstance(m, LAYER_CONTAINERS) and len(m) > 0 and _is_layer_list(m, predicate)
+    ]
 
 
 def _innermost(found: list[str]) -> list[str]:

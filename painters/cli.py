@@ -32,9 +32,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             tasks = len(run.tasks)
             shared = layer_evaluations(plans[1:], True, num_layers)
             naive = layer_evaluations(plans[1:], False, num_layers)
-            print(f"{run.model.display}: {len(variants)} variants (baseline included) x {tasks} task(s) = "
-                  f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "
-                  f"({naive / shared:.2f}x)")
+            print(
+                f"{run.model.display}: {len(variants)} variants (baseline included) x {tasks} task(s) = "
+                f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "
+                f"({naive / shared:.2f}x)"
+            )
         return 0
     try:
         if args.executor == "ray":
@@ -48,8 +50,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         kept = len(list((out / "records").glob("*.json"))) if (out / "records").exists() else 0
         print(f"\ninterrupted: {kept} records kept in {out}; rerun the same command to resume", file=sys.stderr)
         return 130
-    print(f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "
-          f"{stats.layer_evaluations} layer evaluations in {stats.seconds:.1f} s -> {out}")
+    print(
+        f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "
+        f"{stats.layer_evaluations} layer evaluations in {stats.seconds:.1f} s -> {out}"
+    )
     if not args.no_plot and stats.written:
         _plot(out)
     return 0
@@ -98,8 +102,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
         print(f"{path} does not exist: run `painters run FILE` first.", file=sys.stderr)
         return 2
     frame = pd.read_parquet(path)
-    columns = [c for c in ("task", "variant", "steps", "metric", "score", "baseline", "normalised", "status",
-                           "seconds") if c in frame]
+    columns = [
+        c
+        for c in ("task", "variant", "steps", "metric", "score", "baseline", "normalised", "status", "seconds")
+        if c in frame
+    ]
     with pd.option_context("display.max_rows", args.rows, "display.width", 200, "display.max_colwidth", 40):
         print(frame[columns].sort_values(["task", "variant"]).to_string(index=False))
     return 0
@@ -145,8 +152,11 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="painters", description="Layer-manipulation sweeps on HF transformers.")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of every error (a user mistake is one line by default)")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of every error (a user mistake is one line by default)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a sweep file (resumes where a previous run stopped)")
     run.add_argument("file", type=Path)
@@ -155,15 +165,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="discard records of a different sweep in --out")
     run.add_argument("--no-plot", action="store_true", help="do not draw the figures at the end")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
-    run.add_argument("--executor", choices=("local", "ray"), default="local",
-                     help="local (default) or ray: spread variants over Ray actors (pip install 'painters[ray]')")
-    run.add_argument("--address", default=None,
-                     help="Ray cluster: 'auto' (the running one), 'ray://HOST:10001', or none for a local cluster")
+    run.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default) or ray: spread variants over Ray actors (pip install 'painters[ray]')",
+    )
+    run.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster: 'auto' (the running one), 'ray://HOST:10001', or none for a local cluster",
+    )
     run.add_argument("--workers", type=int, default=None, help="Ray actors (default: one per GPU, else per CPU)")
     run.add_argument("--threads", type=int, default=1, help="torch threads per Ray worker (default 1)")
     run.set_defaults(func=_cmd_run)
-    check = sub.add_parser("validate", help="check sweep files offline, loading no weights: schema, ops against "
-                                            "each model's layer count, task options, local data")
+    check = sub.add_parser(
+        "validate",
+        help="check sweep files offline, loading no weights: schema, ops against "
+        "each model's layer count, task options, local data",
+    )
     check.add_argument("files", nargs="+", type=Path)
     check.set_defaults(func=_cmd_validate)
     plot = sub.add_parser("plot", help="draw the heatmaps and curves of a results folder")

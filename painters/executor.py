@@ -31,14 +31,23 @@ MidEmbeddings = Literal["layer", "position"]
 class PlanRunner:
     """Executes one plan's steps for the forwards that run while it is installed."""
 
-    def __init__(self, plan: Plan, located: Located, layers: list[nn.Module], positions: LayerPositions,
-                 hidden_states: HiddenStates, mid_embeddings: MidEmbeddings):
+    def __init__(
+        self,
+        plan: Plan,
+        located: Located,
+        layers: list[nn.Module],
+        positions: LayerPositions,
+        hidden_states: HiddenStates,
+        mid_embeddings: MidEmbeddings,
+    ):
         self.plan = plan
         self.layers = layers
         self.arch = located.arch
         self.hidden_states_mode = hidden_states
-        self.add_mid = located.arch.mid_embeddings and mid_embeddings == "layer" and bool(
-            getattr(located.parent, "interpolation", None) is not None
+        self.add_mid = (
+            located.arch.mid_embeddings
+            and mid_embeddings == "layer"
+            and bool(getattr(located.parent, "interpolation", None) is not None)
         )
         self.interpolation = getattr(located.parent, "interpolation", None) if self.add_mid else None
         self.positions = positions
@@ -99,7 +108,7 @@ class PlanRunner:
         hs = self.hs
         if hs is None:
             return
-        del hs[self.expected:]  # what the model's own hooks appended for the calls of this step
+        del hs[self.expected :]  # what the model's own hooks appended for the calls of this step
         if k == 0:
             self._append(h_in)
             self.states = [h_in]

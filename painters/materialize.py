@@ -37,8 +37,11 @@ def materialize(model: nn.Module, *ops: Op, stage: int | None = None, tower: str
     new_located = locate(new, stage, tower)
     old_layers = layer_modules(new_located)
     container = nn.Sequential if isinstance(new_located.modules, nn.Sequential) else nn.ModuleList
-    stack = container(*[copy.deepcopy(old_layers[i]) for i in steps]) if container is nn.Sequential else \
-        nn.ModuleList([copy.deepcopy(old_layers[i]) for i in steps])
+    stack = (
+        container(*[copy.deepcopy(old_layers[i]) for i in steps])
+        if container is nn.Sequential
+        else nn.ModuleList([copy.deepcopy(old_layers[i]) for i in steps])
+    )
     for slot, (layer, i) in enumerate(zip(stack, steps)):
         for attr in prepared.positions.per_layer[i]:
             setattr(layer.get_submodule(attr.path), attr.name, slot + attr.offset)

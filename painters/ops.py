@@ -34,10 +34,14 @@ class Group:
                 raise PlanError(f"a parallel group's layers must be integers >= 0, got {i!r} in {list(layers)!r}.")
         if not layers:
             raise PlanError("a parallel group must list at least one layer, got [].")
-        if isinstance(self.iterations, bool) or not isinstance(self.iterations, int) or \
-                not 1 <= self.iterations <= MAX_COUNT:
-            raise PlanError(f"a parallel group's iterations must be an integer in 1..{MAX_COUNT}, "
-                            f"got {self.iterations!r}.")
+        if (
+            isinstance(self.iterations, bool)
+            or not isinstance(self.iterations, int)
+            or not 1 <= self.iterations <= MAX_COUNT
+        ):
+            raise PlanError(
+                f"a parallel group's iterations must be an integer in 1..{MAX_COUNT}, got {self.iterations!r}."
+            )
         object.__setattr__(self, "layers", layers)
 
     @property
@@ -58,6 +62,7 @@ def step_label(step: Step) -> str:
     if isinstance(step, Group):
         return "(" + "|".join(map(str, step.layers)) + ")" + (f"x{step.iterations}" if step.iterations > 1 else "")
     return str(step)
+
 
 OPS: Registry[type[Op]] = Registry("op")
 """Every layer op by name (``painters ls ops``)."""
@@ -272,8 +277,10 @@ class Order(Op):
                 steps.append(s)
             elif isinstance(s, dict):
                 if set(s) - {"layers", "iterations"} or "layers" not in s:
-                    raise PlanError(f"order: a parallel group given as a mapping needs 'layers' (and optionally "
-                                    f"'iterations'), got {s!r}.")
+                    raise PlanError(
+                        f"order: a parallel group given as a mapping needs 'layers' (and optionally "
+                        f"'iterations'), got {s!r}."
+                    )
                 steps.append(Group(s["layers"], s.get("iterations", 1)))
             elif isinstance(s, (tuple, list)):
                 steps.append(Group(tuple(s)))

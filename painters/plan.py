@@ -80,14 +80,14 @@ def resolve(num_layers: int, ops: Iterable[Op]) -> Plan:
     ops = tuple(ops)
     for op in ops:
         if not isinstance(op, Op):
-            raise PlanError(
-                f"expected painters ops (e.g. painters.skip(4, 8)), got {op!r} ({type(op).__name__})."
-            )
+            raise PlanError(f"expected painters ops (e.g. painters.skip(4, 8)), got {op!r} ({type(op).__name__}).")
         op.validate(num_layers)
     calls = sum(s.calls if isinstance(s, Group) else 1 for op in ops for s in op.steps(num_layers))
     if calls > MAX_CALLS:
-        raise PlanError(f"the plan would make {calls} layer calls per forward (limit {MAX_CALLS}); lower repeat times "
-                        f"or parallel iterations.")
+        raise PlanError(
+            f"the plan would make {calls} layer calls per forward (limit {MAX_CALLS}); lower repeat times "
+            f"or parallel iterations."
+        )
     ordered = sorted(ops, key=lambda o: o.span(num_layers))
     for a, b in zip(ordered, ordered[1:]):
         (s0, e0), (s1, e1) = a.span(num_layers), b.span(num_layers)

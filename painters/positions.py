@@ -39,11 +39,28 @@ REFERENCE_NAME = re.compile(r"(layer|block)_?(idx|id|index|num|number)$")
 COUNT_NAME = re.compile(r"^(n_layers|n_layer|num_layers|num_hidden_layers)$")
 """Layer counts a module copied from its config at init (XLM's ``self.n_layers``): they follow the plan's length."""
 
-NOT_PER_LAYER = frozenset({
-    "architectures", "out_features", "out_indices", "backbone_out_indices", "image_size", "patch_size",
-    "stage_names", "mrope_section", "image_mean", "image_std", "neck_hidden_sizes", "reassemble_factors",
-    "bad_words_ids", "suppress_tokens", "begin_suppress_tokens", "forced_decoder_ids", "depths", "hidden_sizes",
-})
+NOT_PER_LAYER = frozenset(
+    {
+        "architectures",
+        "out_features",
+        "out_indices",
+        "backbone_out_indices",
+        "image_size",
+        "patch_size",
+        "stage_names",
+        "mrope_section",
+        "image_mean",
+        "image_std",
+        "neck_hidden_sizes",
+        "reassemble_factors",
+        "bad_words_ids",
+        "suppress_tokens",
+        "begin_suppress_tokens",
+        "forced_decoder_ids",
+        "depths",
+        "hidden_sizes",
+    }
+)
 """Config lists that are never one entry per layer, even when their length happens to equal the layer count."""
 
 POSITION_MATH = {
@@ -51,7 +68,7 @@ POSITION_MATH = {
     "num_kv_shared_layers": "lets the last layers reuse the KV cache of earlier layers, chosen by index",
     "hidden_size_per_layer_input": "feeds every layer its own slice of a per-layer embedding, chosen by loop position",
     "rescale_every": "halves the hidden state every rescale_every layers by loop position while layer weights were "
-                     "rescaled by their own index",
+    "rescaled by their own index",
     "kv_sharing_modes": "lets layers reuse the KV cache of an earlier layer of the same type ('reuse' entries)",
     "hybrid_layer_ids": "gives the layers at these indices their own adapters of a shared block, looked up by index",
 }
@@ -99,8 +116,9 @@ class LayerPositions:
 
 
 def _int_attrs(module: nn.Module, pattern: re.Pattern) -> dict[str, int]:
-    return {k: v for k, v in vars(module).items()
-            if isinstance(v, int) and not isinstance(v, bool) and pattern.search(k)}
+    return {
+        k: v for k, v in vars(module).items() if isinstance(v, int) and not isinstance(v, bool) and pattern.search(k)
+    }
 
 
 class ModuleStates:
@@ -150,8 +168,7 @@ def module_states(layer: nn.Module) -> ModuleStates | None:
     return ModuleStates(attrs) if attrs else None
 
 
-_POSITIONS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple[int, ...], LayerPositions]] = \
-    weakref.WeakKeyDictionary()
+_POSITIONS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple[int, ...], LayerPositions]] = weakref.WeakKeyDictionary()
 
 
 def cached_positions(container: nn.Module, layers: list[nn.Module]) -> LayerPositions:
@@ -160,9 +177,15 @@ def cached_positions(container: nn.Module, layers: list[nn.Module]) -> LayerPosi
     same layers and every position attribute still holds its layer's value."""
     key = tuple(id(m) for m in layers)
     hit = _POSITIONS.get(container)
-    if hit is not None and hit[0] == key and all(
+    if (
+        hit is not None
+        and hit[0] == key
+        and all(
             attr.module.__dict__.get(attr.name) == attr.value(i)
-            for i, per in enumerate(hit[1].per_layer) for attr in per):
+            for i, per in enumerate(hit[1].per_layer)
+            for attr in per
+        )
+    ):
         return hit[1]
     found = find_positions(layers)
     _POSITIONS[container] = (key, found)
@@ -186,8 +209,12 @@ def find_positions(layers: list[nn.Module], what: str = "layer") -> LayerPositio
     for layer in layers:
         for path, module in layer.named_modules():
             shared = sorted(owners[id(module)])
-            if path and len(shared) > 1 and any(True for _ in module.parameters(recurse=False)) and \
-                    len({id(layers[j]) for j in shared}) > 1:
+            if (
+                path
+                and len(shared) > 1
+                and any(True for _ in module.parameters(recurse=False))
+                and len({id(layers[j]) for j in shared}) > 1
+            ):
                 raise UnsupportedModelError(
                     f"{what}s {shared} share the module '{path}' and its weights (a block shared across {what}s, as "
                     f"in Zamba): what a {what} computes then depends on which position reaches the shared block. "
@@ -310,8 +337,9 @@ def heterogeneous_overrides(config: Any) -> dict[int, dict] | None:
 class ConfigPatch:
     """Re-index per-layer config fields by slot and set the layer count, undone by :meth:`restore`."""
 
-    def __init__(self, config: Any, fields: dict[str, list], slot_layers: list[int], count_field: str | None,
-                 per_layer: int = 1):
+    def __init__(
+        self, config: Any, fields: dict[str, list], slot_layers: list[int], count_field: str | None, per_layer: int = 1
+    ):
         self.config = config
         self.original_class = type(config)
         self.saved: dict[str, Any] = {}
@@ -324,8 +352,7 @@ class ConfigPatch:
             if name in self.properties:
                 overrides[name] = new
             else:
-                self._set(name, type(getattr(config, name))(new) if isinstance(getattr(config, name), tuple)
-                          else new)
+                self._set(name, type(getattr(config, name))(new) if isinstance(getattr(config, name), tuple) else new)
         if count_field is not None:
             self._set(count_field, len(slot_layers) * per_layer)
         per_layer_overrides = heterogeneous_overrides(config)
@@ -336,8 +363,11 @@ class ConfigPatch:
             vars(config)["_heterogeneity_spec"] = dataclasses.replace(spec, per_layer_overrides=moved)
         if overrides:
             # a read-only property: a per-instance subclass answers the re-indexed list instead
-            patched = type(self.original_class.__name__, (self.original_class,),
-                           {name: property(lambda self, _v=value: list(_v)) for name, value in overrides.items()})
+            patched = type(
+                self.original_class.__name__,
+                (self.original_class,),
+                {name: property(lambda self, _v=value: list(_v)) for name, value in overrides.items()},
+            )
             object.__setattr__(config, "__class__", patched)
 
     def _set(self, name: str, value: Any) -> None:

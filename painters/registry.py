@@ -31,8 +31,9 @@ class Registry(Mapping[str, T], Generic[T]):
         self._aliases: dict[str, str] = {}
 
     @overload
-    def register(self, name: str, item: None = None, *, aliases: tuple[str, ...] = (),
-                 replace: bool = False) -> Callable[[T], T]: ...
+    def register(
+        self, name: str, item: None = None, *, aliases: tuple[str, ...] = (), replace: bool = False
+    ) -> Callable[[T], T]: ...
 
     @overload
     def register(self, name: str, item: T, *, aliases: tuple[str, ...] = (), replace: bool = False) -> T: ...

@@ -64,8 +64,12 @@ class ZipCall:
             self.runner.positions.unbind(saved)
 
     def __getattr__(self, attr: str) -> Any:
-        return getattr(self.__dict__["runner"].layers[self.__dict__["runner"].plan.steps[self.__dict__["k"]]]
-                       .get_submodule(self.__dict__["name"]), attr)
+        return getattr(
+            self.__dict__["runner"]
+            .layers[self.__dict__["runner"].plan.steps[self.__dict__["k"]]]
+            .get_submodule(self.__dict__["name"]),
+            attr,
+        )
 
 
 class PlanZipList(nn.ModuleList):

@@ -17,8 +17,16 @@ import torch
 from torch import nn
 
 INDEX = re.compile(r"^(layer|block)_?(idx|id|index|num|number)$")
-SKIP_LISTS = {"architectures", "out_features", "out_indices", "backbone_out_indices", "image_size", "patch_size",
-              "depths", "hidden_sizes"}
+SKIP_LISTS = {
+    "architectures",
+    "out_features",
+    "out_indices",
+    "backbone_out_indices",
+    "image_size",
+    "patch_size",
+    "depths",
+    "hidden_sizes",
+}
 
 
 def _get(obj, dotted: str):
@@ -30,8 +38,12 @@ def _get(obj, dotted: str):
 def _lists(config, num_layers: int) -> dict[str, list]:
     out = {}
     for key, value in vars(config).items():
-        if (not key.startswith("_") and key not in SKIP_LISTS and isinstance(value, (list, tuple))
-                and len(value) == num_layers):
+        if (
+            not key.startswith("_")
+            and key not in SKIP_LISTS
+            and isinstance(value, (list, tuple))
+            and len(value) == num_layers
+        ):
             out[key] = list(value)
     return out
 
@@ -55,14 +67,23 @@ def _with_lists(config, lists: dict[str, list]):
     """``config`` answering ``lists`` for those (computed) fields: a subclass made for this one config."""
     if not lists:
         return config
-    klass = type(type(config).__name__, (type(config),), {k: property(lambda self, _v=v: list(_v))
-                                                          for k, v in lists.items()})
+    klass = type(
+        type(config).__name__, (type(config),), {k: property(lambda self, _v=v: list(_v)) for k, v in lists.items()}
+    )
     object.__setattr__(config, "__class__", klass)
     return config
 
 
-def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = "", stage: int | None = None,
-            virtual: list[nn.Module] | None = None, config=None, zipped: tuple[str, ...] | None = None) -> nn.Module:
+def rebuild(
+    model: nn.Module,
+    full: str,
+    steps: list[int],
+    config_path: str = "",
+    stage: int | None = None,
+    virtual: list[nn.Module] | None = None,
+    config=None,
+    zipped: tuple[str, ...] | None = None,
+) -> nn.Module:
     """A new model equal to ``model`` with the layer list at ``full`` (a dotted path from ``model``) replaced by
     copies of the original layers ``steps`` (each position's index bookkeeping set as transformers sets it there).
 
@@ -78,7 +99,8 @@ def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = ""
             originals = list(_get(model, f"{full}.{name}"))
             twins = list(_get(fresh, f"{full}.{name}"))
             _get(fresh, full)._modules[name] = nn.ModuleList(
-                [_placed(originals[i], i, j, twins[j] if j < len(twins) else None) for j, i in enumerate(steps)])
+                [_placed(originals[i], i, j, twins[j] if j < len(twins) else None) for j, i in enumerate(steps)]
+            )
         return fresh
     originals = virtual if virtual is not None else list(_get(model, full))
     num = len(originals)
@@ -109,12 +131,16 @@ def rebuild(model: nn.Module, full: str, steps: list[int], config_path: str = ""
     fresh = type(model)(config).eval()
     fresh_layers = list(_get(fresh, full)) if steps else []
     mine = fresh.state_dict()
-    state = {k: v for k, v in model.state_dict().items()
-             if not k.startswith(full + ".") and k in mine and mine[k].shape == v.shape}
+    state = {
+        k: v
+        for k, v in model.state_dict().items()
+        if not k.startswith(full + ".") and k in mine and mine[k].shape == v.shape
+    }
     fresh.load_state_dict(state, strict=False)
     _mid_embeddings(model, fresh, steps, num)
-    copies = [_placed(originals[i], i, j, fresh_layers[j] if j < len(fresh_layers) else None)
-              for j, i in enumerate(steps)]
+    copies = [
+        _placed(originals[i], i, j, fresh_layers[j] if j < len(fresh_layers) else None) for j, i in enumerate(steps)
+    ]
     parent_path, _, attr = full.rpartition(".")
     parent = _get(fresh, parent_path) if parent_path else fresh
     sequential = isinstance(_get(model, full), nn.Sequential)

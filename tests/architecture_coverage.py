@@ -90,8 +90,9 @@ def _assert_untouched(model: nn.Module, before: tuple, why: str) -> None:
     state, modules, config = _snapshot(model)
     assert modules == before[1], f"refused ({why}) but the module tree changed"
     assert config == before[2], f"refused ({why}) but the config changed"
-    assert state.keys() == before[0].keys() and all(torch.equal(state[k], before[0][k]) for k in state), \
+    assert state.keys() == before[0].keys() and all(torch.equal(state[k], before[0][k]) for k in state), (
         f"refused ({why}) but the weights changed"
+    )
 
 
 def _full_path(model: nn.Module, path: str) -> str:
@@ -164,8 +165,9 @@ def check(model_type: str) -> Outcome:
         for _, i in plans[name].calls:
             want_calls[id(called[i])] = want_calls.get(id(called[i]), 0) + 1
         assert calls == want_calls, f"{model_type} {op}: the forward did not run the plan's layer calls"
-        oracle = arch_oracle.rebuild(model, full, steps, stage=stage, virtual=virtual, config=located.config,
-                                     zipped=zipped)
+        oracle = arch_oracle.rebuild(
+            model, full, steps, stage=stage, virtual=virtual, config=located.config, zipped=zipped
+        )
         want = output(oracle)
         assert got.shape == want.shape, f"{model_type} {op}: shape {tuple(got.shape)} != {tuple(want.shape)}"
         diff = (got - want).abs().max().item()
@@ -234,21 +236,29 @@ def summary(record: dict) -> dict:
     buildable = sum(o["status"] != "not-buildable" for o in types)
     transformers = buildable - kinds.count("not a transformer")
     return {
-        "exact": exact, "refused": len(kinds), "bugs": sum(o["status"] == "BUG" for o in types),
-        "not_buildable": sum(o["status"] == "not-buildable" for o in types), "buildable": buildable,
-        "not_transformers": kinds.count("not a transformer"), "several_stacks": kinds.count("several stacks"),
-        "exact_share": exact / max(buildable, 1), "exact_share_transformers": exact / max(transformers, 1),
-        "transformers": transformers, "out_of_scope": len(record["out_of_scope"]),
+        "exact": exact,
+        "refused": len(kinds),
+        "bugs": sum(o["status"] == "BUG" for o in types),
+        "not_buildable": sum(o["status"] == "not-buildable" for o in types),
+        "buildable": buildable,
+        "not_transformers": kinds.count("not a transformer"),
+        "several_stacks": kinds.count("several stacks"),
+        "exact_share": exact / max(buildable, 1),
+        "exact_share_transformers": exact / max(transformers, 1),
+        "transformers": transformers,
+        "out_of_scope": len(record["out_of_scope"]),
     }
 
 
 def headline(record: dict) -> str:
     """The one-line result quoted in the README."""
     s = summary(record)
-    return (f"{s['exact']} of the {s['transformers']} transformer model types that build tiny are exact "
-            f"({s['exact_share_transformers']:.1%}); {s['refused'] - s['not_transformers']} are refused with the "
-            f"reason, {s['not_transformers']} non-transformers (convolutional networks) are refused as such, "
-            f"{s['not_buildable']} could not be built tiny (transformers {record['transformers']}).")
+    return (
+        f"{s['exact']} of the {s['transformers']} transformer model types that build tiny are exact "
+        f"({s['exact_share_transformers']:.1%}); {s['refused'] - s['not_transformers']} are refused with the "
+        f"reason, {s['not_transformers']} non-transformers (convolutional networks) are refused as such, "
+        f"{s['not_buildable']} could not be built tiny (transformers {record['transformers']})."
+    )
 
 
 README = TABLE.parent.parent / "README.md"
@@ -259,10 +269,20 @@ def readme_block(record: dict) -> str:
     """The README's list of exact and refused types, between its markers."""
     types = record["types"]
     exact = sorted(t for t, o in types.items() if o["status"] == "exact")
-    refused = sorted((t for t, o in types.items() if o["status"] == "refused"),
-                     key=lambda t: (refusal_kind(types[t]["reason"]) != "refused", t))
-    lines = [README_BEGIN, "", f"**{headline(record)}**", "", f"Exact ({len(exact)}): "
-             + ", ".join(f"`{t}`" for t in exact) + ".", "", f"Refused ({len(refused)}):", ""]
+    refused = sorted(
+        (t for t, o in types.items() if o["status"] == "refused"),
+        key=lambda t: (refusal_kind(types[t]["reason"]) != "refused", t),
+    )
+    lines = [
+        README_BEGIN,
+        "",
+        f"**{headline(record)}**",
+        "",
+        f"Exact ({len(exact)}): " + ", ".join(f"`{t}`" for t in exact) + ".",
+        "",
+        f"Refused ({len(refused)}):",
+        "",
+    ]
     for t in refused:
         lines.append(f"- `{t}` ({refusal_kind(types[t]['reason'])}): {types[t]['reason']}")
     lines += ["", README_END]
@@ -305,8 +325,9 @@ def table(record: dict) -> str:
         ("not-buildable", None, "Not buildable tiny here (not checked)"),
     )
     for status, kind, title in sections:
-        rows = sorted(t for t, o in types.items() if o["status"] == status
-                      and (kind is None or refusal_kind(o["reason"]) == kind))
+        rows = sorted(
+            t for t, o in types.items() if o["status"] == status and (kind is None or refusal_kind(o["reason"]) == kind)
+        )
         if not rows:
             continue
         lines += ["", f"## {title}", "", "| model type | reason |", "| --- | --- |"]
@@ -315,11 +336,18 @@ def table(record: dict) -> str:
     for t, why in record["out_of_scope"].items():
         key = why.split(" ")[0] if why.startswith("needs inputs") else why
         by_reason.setdefault("needs inputs beyond token ids or pixels" if key == "needs" else key, []).append(t)
-    lines += ["", "## Out of scope of this check", "",
-              "By design, not refusals (a type can be out of scope here and still work, e.g. a tower of a two-tower "
-              "model with `tower=`):", ""]
-    lines += [f"- {why} ({len(ts)})" + (": " + ", ".join(f"`{t}`" for t in sorted(ts)) if len(ts) <= 40 else "")
-              for why, ts in sorted(by_reason.items(), key=lambda kv: -len(kv[1]))]
+    lines += [
+        "",
+        "## Out of scope of this check",
+        "",
+        "By design, not refusals (a type can be out of scope here and still work, e.g. a tower of a two-tower "
+        "model with `tower=`):",
+        "",
+    ]
+    lines += [
+        f"- {why} ({len(ts)})" + (": " + ", ".join(f"`{t}`" for t in sorted(ts)) if len(ts) <= 40 else "")
+        for why, ts in sorted(by_reason.items(), key=lambda kv: -len(kv[1]))
+    ]
     return "\n".join(lines) + "\n"
 
 

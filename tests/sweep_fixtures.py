@@ -11,8 +11,10 @@ from PIL import Image
 
 from tests import tiny
 
-TEXT = ("the painters work on the canvas . each layer adds a little paint to the picture . "
-        "the middle layers share a common space and the first and last layers are special . ") * 12
+TEXT = (
+    "the painters work on the canvas . each layer adds a little paint to the picture . "
+    "the middle layers share a common space and the first and last layers are special . "
+) * 12
 
 
 def _scale_up(model: torch.nn.Module, factor: float = 3.0) -> torch.nn.Module:
@@ -29,9 +31,12 @@ def save_vit(root: Path, layers: int = 12) -> Path:
     if folder.exists():
         return folder
     torch.manual_seed(0)
-    config = T.ViTConfig(**{**tiny._VIS, "num_hidden_layers": layers}, num_labels=3,
-                         id2label={0: "circle", 1: "square", 2: "stripes"}, label2id={"circle": 0, "square": 1,
-                                                                                       "stripes": 2})
+    config = T.ViTConfig(
+        **{**tiny._VIS, "num_hidden_layers": layers},
+        num_labels=3,
+        id2label={0: "circle", 1: "square", 2: "stripes"},
+        label2id={"circle": 0, "square": 1, "stripes": 2},
+    )
     _scale_up(T.ViTForImageClassification(config)).save_pretrained(folder)
     T.ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True).save_pretrained(folder)
     return folder
@@ -43,9 +48,17 @@ def save_swin(root: Path) -> Path:
     if folder.exists():
         return folder
     torch.manual_seed(0)
-    config = T.SwinConfig(image_size=32, patch_size=2, embed_dim=16, depths=[1, 1, 6, 1], num_heads=[1, 2, 2, 4],
-                          window_size=2, num_labels=3, id2label={0: "circle", 1: "square", 2: "stripes"},
-                          label2id={"circle": 0, "square": 1, "stripes": 2})
+    config = T.SwinConfig(
+        image_size=32,
+        patch_size=2,
+        embed_dim=16,
+        depths=[1, 1, 6, 1],
+        num_heads=[1, 2, 2, 4],
+        window_size=2,
+        num_labels=3,
+        id2label={0: "circle", 1: "square", 2: "stripes"},
+        label2id={"circle": 0, "square": 1, "stripes": 2},
+    )
     _scale_up(T.SwinForImageClassification(config)).save_pretrained(folder)
     T.ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True).save_pretrained(folder)
     return folder
@@ -75,8 +88,16 @@ def save_llama(root: Path, layers: int = 12) -> Path:
     tok.train_from_iterator([TEXT], trainers.BpeTrainer(vocab_size=120, special_tokens=["<unk>", "<pad>", "</s>"]))
     fast = T.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="</s>")
     torch.manual_seed(0)
-    config = T.LlamaConfig(vocab_size=len(fast), num_hidden_layers=layers, num_key_value_heads=2,
-                           max_position_embeddings=64, pad_token_id=1, eos_token_id=2, bos_token_id=2, **tiny._ATTN)
+    config = T.LlamaConfig(
+        vocab_size=len(fast),
+        num_hidden_layers=layers,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        pad_token_id=1,
+        eos_token_id=2,
+        bos_token_id=2,
+        **tiny._ATTN,
+    )
     _scale_up(T.LlamaForCausalLM(config)).save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder

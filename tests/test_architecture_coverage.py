@@ -50,12 +50,14 @@ def test_table_is_generated_from_the_record():
 
 
 def test_readme_lists_the_record():
-    assert coverage.readme_block(RECORD) in coverage.README.read_text(), \
+    assert coverage.readme_block(RECORD) in coverage.README.read_text(), (
         "the README's architecture list is stale: rerun python -m tests.architecture_coverage"
+    )
 
 
 def test_every_refusal_says_why():
     for model_type, outcome in RECORD["types"].items():
         if outcome["status"] == "refused":
-            assert len(outcome["reason"]) > 60 and ("painters" in outcome["reason"] or "stage" in outcome["reason"]
-                                                    or "transformer" in outcome["reason"]), model_type
+            assert len(outcome["reason"]) > 60 and (
+                "painters" in outcome["reason"] or "stage" in outcome["reason"] or "transformer" in outcome["reason"]
+            ), model_type

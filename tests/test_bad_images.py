@@ -65,8 +65,13 @@ def _skipped(**kwargs):
 def test_open_image_decodes_paths_bytes_and_dataset_dicts(tmp_path):
     path = _png(tmp_path / "a.png", _noise(0))
     data = path.read_bytes()
-    for source in (path, str(path), data, {"bytes": data, "path": "inside/the/archive.png"}, {"bytes": None,
-                                                                                              "path": str(path)}):
+    for source in (
+        path,
+        str(path),
+        data,
+        {"bytes": data, "path": "inside/the/archive.png"},
+        {"bytes": None, "path": str(path)},
+    ):
         assert open_image(source).size == (16, 16)
     with pytest.raises(OSError, match="cannot identify image data \\(5 bytes"):
         open_image(b"hello")

@@ -23,8 +23,12 @@ VIT = ROOT / "zoo" / "fashion-vit"
 IMAGES = ROOT / "zoo" / "data" / "fashion-mnist-test"
 
 
-def sweep(tmp_path: Path, model: str = f"{{id: {VIT}}}", task: str = f"{{type: classification, data: {IMAGES}}}",
-          ops: str = "skip: all") -> Path:
+def sweep(
+    tmp_path: Path,
+    model: str = f"{{id: {VIT}}}",
+    task: str = f"{{type: classification, data: {IMAGES}}}",
+    ops: str = "skip: all",
+) -> Path:
     path = tmp_path / "sweep.yaml"
     path.write_text(f"name: t\nmodel: {model}\ntasks:\n  - {task}\nops:\n  - {ops}\n")
     return path
@@ -35,24 +39,49 @@ def run_cli(args: list[str], capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("case, edit, expected", [
-    ("model path", dict(model="{id: /no/such/model}"), r"sweep.yaml, line 2, model.id: no such file or folder: "
-                                                        r"'/no/such/model' \(a local path that does not exist; fix"),
-    ("data path", dict(task="{type: classification, data: /no/such/data}"),
-     r"sweep.yaml, line 4, tasks\[0\].data: no such file or folder: '/no/such/data'"),
-    ("device", dict(model=f"{{id: {VIT}, device: cuda}}"),
-     r"sweep.yaml, line 2, model.device: CUDA is not available here .*use device: cpu"),
-    ("task option", dict(task=f"{{type: classification, data: {IMAGES}, options: {{labal_column: x}}}}"),
-     r"sweep.yaml, line 4, tasks\[0\]: 'labal_column' is not an option of task 'classification' \(did you mean "
-     r"'label_column'\?\)\. Options of 'classification': seed, name, image_column, label_column"),
-    ("task option type", dict(task=f"{{type: classification, data: {IMAGES}, options: {{top_k: many}}}}"),
-     r"sweep.yaml, line 4, tasks\[0\]: top_k='many': Input should be a valid integer"),
-    ("swap pair", dict(ops="swap: {pairs: [[2, 12]]}"),
-     r"sweep.yaml, line 6, ops\[0\] \(swap\): swap\(i=2, j=12\): layer 12 does not exist; this model's layers are "
-     r"0..11 \(12 layers, 0-indexed\): give i and j below 12"),
-    ("unknown task", dict(task=f"{{type: clasification, data: {IMAGES}}}"),
-     r"line 4, tasks\[0\].type: .*classification"),
-])
+@pytest.mark.parametrize(
+    "case, edit, expected",
+    [
+        (
+            "model path",
+            dict(model="{id: /no/such/model}"),
+            r"sweep.yaml, line 2, model.id: no such file or folder: "
+            r"'/no/such/model' \(a local path that does not exist; fix",
+        ),
+        (
+            "data path",
+            dict(task="{type: classification, data: /no/such/data}"),
+            r"sweep.yaml, line 4, tasks\[0\].data: no such file or folder: '/no/such/data'",
+        ),
+        (
+            "device",
+            dict(model=f"{{id: {VIT}, device: cuda}}"),
+            r"sweep.yaml, line 2, model.device: CUDA is not available here .*use device: cpu",
+        ),
+        (
+            "task option",
+            dict(task=f"{{type: classification, data: {IMAGES}, options: {{labal_column: x}}}}"),
+            r"sweep.yaml, line 4, tasks\[0\]: 'labal_column' is not an option of task 'classification' \(did you mean "
+            r"'label_column'\?\)\. Options of 'classification': seed, name, image_column, label_column",
+        ),
+        (
+            "task option type",
+            dict(task=f"{{type: classification, data: {IMAGES}, options: {{top_k: many}}}}"),
+            r"sweep.yaml, line 4, tasks\[0\]: top_k='many': Input should be a valid integer",
+        ),
+        (
+            "swap pair",
+            dict(ops="swap: {pairs: [[2, 12]]}"),
+            r"sweep.yaml, line 6, ops\[0\] \(swap\): swap\(i=2, j=12\): layer 12 does not exist; "
+            r"this model's layers are 0..11 \(12 layers, 0-indexed\): give i and j below 12",
+        ),
+        (
+            "unknown task",
+            dict(task=f"{{type: clasification, data: {IMAGES}}}"),
+            r"line 4, tasks\[0\].type: .*classification",
+        ),
+    ],
+)
 def test_a_mistake_is_one_message_naming_file_line_field_and_fix(case, edit, expected, tmp_path, capsys):
     if case == "device" and __import__("torch").cuda.is_available():
         pytest.skip("this machine has CUDA")
@@ -90,9 +119,14 @@ def test_ctrl_c_keeps_finished_records_and_resumes(tmp_path):
     path = sweep(tmp_path, task=f"{{type: classification, data: {IMAGES}, limit: 200, batch_size: 50}}")
     out = tmp_path / "out"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "painters.cli", "run", str(path), "--out", str(out), "--quiet",
-                             "--no-plot"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "painters.cli", "run", str(path), "--out", str(out), "--quiet", "--no-plot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list(out.glob("records/*.json"))) < 2:
         time.sleep(0.2)
@@ -107,8 +141,14 @@ def test_ctrl_c_keeps_finished_records_and_resumes(tmp_path):
         json.loads(p.read_text())
     if len(kept) == 79:
         pytest.skip("the sweep finished before the interrupt")
-    code = subprocess.run([sys.executable, "-m", "painters.cli", "run", str(path), "--out", str(out), "--quiet",
-                           "--no-plot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    code = subprocess.run(
+        [sys.executable, "-m", "painters.cli", "run", str(path), "--out", str(out), "--quiet", "--no-plot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert code.returncode == 0, code.stderr
     assert len(list((out / "records").glob("*.json"))) == 79  # 78 skips + the baseline
 
@@ -120,8 +160,10 @@ def test_relative_paths_resolve_against_the_sweep_files_folder(tmp_path):
     (folder / "data").mkdir(parents=True)
     (folder / "data" / "text.txt").write_text("hello")
     path = folder / "s.yaml"
-    path.write_text("name: t\nmodel: {id: org/hub-model}\ntasks:\n  - {type: perplexity, data: data/text.txt}\n"
-                    "  - {type: perplexity, data: ./missing.txt, name: b}\nops: [skip: all]\n")
+    path.write_text(
+        "name: t\nmodel: {id: org/hub-model}\ntasks:\n  - {type: perplexity, data: data/text.txt}\n"
+        "  - {type: perplexity, data: ./missing.txt, name: b}\nops: [skip: all]\n"
+    )
     config = load_sweep(path)
     assert config.tasks[0].data == str(folder / "data" / "text.txt")  # found next to the file
     assert config.tasks[1].data == str(folder / "missing.txt")  # explicit ./ : next to the file, even if missing
@@ -133,9 +175,23 @@ def test_relative_paths_resolve_against_the_sweep_files_folder(tmp_path):
 
 def test_a_shipped_sweep_file_runs_from_any_directory(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "painters.cli", "run", str(ROOT / "experiments/zoo/fashion-vit.yaml"),
-                           "--dry-run", "--out", str(tmp_path / "out")], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "painters.cli",
+            "run",
+            str(ROOT / "experiments/zoo/fashion-vit.yaml"),
+            "--dry-run",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "fashion-vit: 12 layers" in done.stdout
 

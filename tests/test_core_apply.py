@@ -24,8 +24,16 @@ GEN_OPS = {
 
 
 def _generate(model, ids, scores=False, **kw):
-    out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=8, do_sample=False,
-                         pad_token_id=0, return_dict_in_generate=True, output_scores=True, **kw)
+    out = model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=8,
+        do_sample=False,
+        pad_token_id=0,
+        return_dict_in_generate=True,
+        output_scores=True,
+        **kw,
+    )
     return (out.sequences, torch.stack(out.scores)) if scores else out.sequences
 
 
@@ -50,8 +58,12 @@ def test_generate_with_kv_cache_matches_rebuilt_model(name, op_id):
 
 
 def _snapshot(model):
-    return ({k: v.clone() for k, v in model.state_dict().items()}, model.config.to_dict(),
-            [id(m) for m in model.modules()], [(n, id(m)) for n, m in model.named_modules()])
+    return (
+        {k: v.clone() for k, v in model.state_dict().items()},
+        model.config.to_dict(),
+        [id(m) for m in model.modules()],
+        [(n, id(m)) for n, m in model.named_modules()],
+    )
 
 
 def _same(model, snap):
@@ -177,8 +189,13 @@ def test_unsupported_model_error_names_what_is_supported():
         painters.plan(Plain(), painters.skip(0, 1))
 
 
-MAT_OPS = [(painters.skip(0, 2),), (painters.repeat(1, 4, times=2),), (painters.reverse(1, 5),),
-           (painters.shuffle(0, 6, seed=3),), (painters.middle_repeat(2, 4), painters.swap(4, 5))]
+MAT_OPS = [
+    (painters.skip(0, 2),),
+    (painters.repeat(1, 4, times=2),),
+    (painters.reverse(1, 5),),
+    (painters.shuffle(0, 6, seed=3),),
+    (painters.middle_repeat(2, 4), painters.swap(4, 5)),
+]
 
 
 @pytest.mark.parametrize("ops", MAT_OPS, ids=lambda o: "+".join(map(str, o)))

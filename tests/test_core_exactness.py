@@ -47,8 +47,11 @@ def raw_step_states(model, name, x) -> list[torch.Tensor]:
     parent, attr = tiny.layer_list(model, name)
     layers = list(getattr(parent, attr))
     states: list[torch.Tensor] = []
-    handles = [layers[0].register_forward_pre_hook(lambda m, a, k: states.append(a[0] if a else k["hidden_states"]),
-                                                   with_kwargs=True)]
+    handles = [
+        layers[0].register_forward_pre_hook(
+            lambda m, a, k: states.append(a[0] if a else k["hidden_states"]), with_kwargs=True
+        )
+    ]
     handles += [layer.register_forward_hook(lambda m, a, o: states.append(o)) for layer in layers]
     try:
         with torch.no_grad():

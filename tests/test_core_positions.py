@@ -105,14 +105,17 @@ def test_lists_that_are_not_per_layer_are_left_alone():
     assert "backbone_out_indices" not in per_layer_fields(config, 4)
 
 
-@pytest.mark.parametrize("flag, value, why", [
-    ("scale_attn_by_inverse_layer_idx", True, "divides attention scores"),
-    ("num_kv_shared_layers", 2, "reuse the KV cache"),
-    ("hidden_size_per_layer_input", 8, "per-layer embedding"),
-    ("rescale_every", 6, "halves the hidden state"),
-    ("kv_sharing_modes", [None, "reuse"], "reuse the KV cache"),
-    ("loop_layer_index_start", 0, "loops over a span"),
-])
+@pytest.mark.parametrize(
+    "flag, value, why",
+    [
+        ("scale_attn_by_inverse_layer_idx", True, "divides attention scores"),
+        ("num_kv_shared_layers", 2, "reuse the KV cache"),
+        ("hidden_size_per_layer_input", 8, "per-layer embedding"),
+        ("rescale_every", 6, "halves the hidden state"),
+        ("kv_sharing_modes", [None, "reuse"], "reuse the KV cache"),
+        ("loop_layer_index_start", 0, "loops over a span"),
+    ],
+)
 def test_position_dependent_math_is_refused(flag, value, why):
     config = T.LlamaConfig()
     object.__setattr__(config, flag, value)

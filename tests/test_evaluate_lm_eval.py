@@ -39,16 +39,24 @@ def test_lm_eval_task_on_a_painted_model_matches_painters_own_scoring(tmp_path):
     (tmp_path / "toy.yaml").write_text(
         f"task: toy_mc\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {data}\ntest_split: test\n"
         "output_type: multiple_choice\ndoc_to_text: '{{goal}}'\ndoc_to_target: label\n"
-        "doc_to_choice: '{{[sol1, sol2]}}'\ntarget_delimiter: ''\nmetric_list:\n  - metric: acc\n")
+        "doc_to_choice: '{{[sol1, sol2]}}'\ntarget_delimiter: ''\nmetric_list:\n  - metric: acc\n"
+    )
     tokenizer = tiny_tokenizer()
     model = tiny_llama(len(tokenizer)).eval()
     accs, logliks = {}, {}
     for label, ops in (("base", ()), ("reversed", (painters.reverse(0, 2),))):
-        out = bridge.evaluate_lm_eval(model, tokenizer, ["toy_mc"], *ops, include_path=tmp_path, batch_size=4,
-                                      log_samples=True)
+        out = bridge.evaluate_lm_eval(
+            model, tokenizer, ["toy_mc"], *ops, include_path=tmp_path, batch_size=4, log_samples=True
+        )
         logliks[label] = [float(r[0][0]) for r in out["samples"]["toy_mc"][0]["resps"]]
-        ours = painters.evaluate(model, tokenizer, painters.tasks.load("multiple_choice", data=str(data)), *ops,
-                                 progress=False, baseline=False)
+        ours = painters.evaluate(
+            model,
+            tokenizer,
+            painters.tasks.load("multiple_choice", data=str(data)),
+            *ops,
+            progress=False,
+            baseline=False,
+        )
         accs[label] = out["results"]["toy_mc"]["acc,none"]
         assert accs[label] == pytest.approx(ours["acc"])
     assert logliks["base"] != logliks["reversed"]  # the plan was applied, and no cached answer was reused

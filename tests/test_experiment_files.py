@@ -17,8 +17,17 @@ UNRUNNABLE = {"reference.yaml"}
 
 def test_there_are_experiment_files() -> None:
     names = {p.relative_to(ROOT / "experiments").as_posix() for p in FILES}
-    assert {"quickstart.yaml", "deit-imagenet.yaml", "yolos-coco.yaml", "dpt-ade20k.yaml", "llama-language.yaml",
-            "zoo/fashion-vit.yaml", "zoo/fashion-yolos.yaml", "zoo/fashion-dpt.yaml", "zoo/tiny-llama.yaml"} <= names
+    assert {
+        "quickstart.yaml",
+        "deit-imagenet.yaml",
+        "yolos-coco.yaml",
+        "dpt-ade20k.yaml",
+        "llama-language.yaml",
+        "zoo/fashion-vit.yaml",
+        "zoo/fashion-yolos.yaml",
+        "zoo/fashion-dpt.yaml",
+        "zoo/tiny-llama.yaml",
+    } <= names
 
 
 @pytest.mark.parametrize("path", [p for p in FILES if p.name not in UNRUNNABLE], ids=lambda p: p.name)
@@ -31,10 +40,15 @@ def test_experiment_file_validates_and_expands(path: Path) -> None:
 
 def test_quickstart_covers_the_four_zoo_models_with_every_op() -> None:
     config = load_sweep(ROOT / "experiments" / "quickstart.yaml")
-    assert [run.model.id for run in config.runs] == [str(ROOT / "zoo" / name) for name in (
-        "fashion-vit", "fashion-yolos", "fashion-dpt", "tiny-llama")]  # relative to the file, wherever it is run
-    assert [task.type for run in config.runs for task in run.tasks] == ["classification", "detection",
-                                                                       "segmentation", "perplexity"]
+    assert [run.model.id for run in config.runs] == [
+        str(ROOT / "zoo" / name) for name in ("fashion-vit", "fashion-yolos", "fashion-dpt", "tiny-llama")
+    ]  # relative to the file, wherever it is run
+    assert [task.type for run in config.runs for task in run.tasks] == [
+        "classification",
+        "detection",
+        "segmentation",
+        "perplexity",
+    ]
     for run in config.runs:
         for task in run.tasks:
             assert (ROOT / task.data).exists(), task.data  # shipped with the project

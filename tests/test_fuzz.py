@@ -104,7 +104,8 @@ COUNTS = st.one_of(st.integers(-2, 6), st.sampled_from([10**30, 2**64]))
 TEXT = st.one_of(st.text(max_size=12), st.sampled_from(["all", "adjacent", "everything", "", "12", "none", "skip"]))
 SCALARS = st.one_of(st.none(), st.booleans(), INTS, st.floats(), TEXT)
 JUNK = st.recursive(
-    SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
     max_leaves=8,
 )
 
@@ -117,8 +118,29 @@ OWN_WAYS = {"order": ("steps",), "swap": ("i", "pairs")}
 EXTRA = {"shuffle": "seeds", "parallel": "iterations", "repeat": "times"}
 FIELDS = ("start", "end", "ranges", "paper_n", "i", "j", "pairs", "seeds", "iterations", "times", "steps")
 BAD_NAMES = st.one_of(st.sampled_from(["skipp", "Skip", "order_", "all", "classification"]), TEXT)
-NOISE = st.one_of(st.text(max_size=6), st.sampled_from([":", "- ", "[", "]", "{", "}", "\t", "&a ", "*a", "!!int ",
-                                                        "!!python/object:os.system ", "'", '"', "\n  ", "#", "%"]))
+NOISE = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(
+        [
+            ":",
+            "- ",
+            "[",
+            "]",
+            "{",
+            "}",
+            "\t",
+            "&a ",
+            "*a",
+            "!!int ",
+            "!!python/object:os.system ",
+            "'",
+            '"',
+            "\n  ",
+            "#",
+            "%",
+        ]
+    ),
+)
 
 
 class _Doc:
@@ -216,8 +238,12 @@ class _Doc:
 
     def task(self) -> dict:
         types = st.sampled_from(available())
-        task = {"type": self.draw(BAD_NAMES) if self.bad() else self.draw(types), "data": self.pick(
-            st.sampled_from(["data/x", "org/set", "./a.tsv"]).map(lambda d: d + str(self.draw(st.integers(0, 99)))))}
+        task = {
+            "type": self.draw(BAD_NAMES) if self.bad() else self.draw(types),
+            "data": self.pick(
+                st.sampled_from(["data/x", "org/set", "./a.tsv"]).map(lambda d: d + str(self.draw(st.integers(0, 99))))
+            ),
+        }
         optional = {"split": st.sampled_from(["test", "validation"]), "limit": st.integers(1, 500),
                     "batch_size": st.integers(1, 64), "name": st.text(max_size=8),
                     "options": st.dictionaries(st.sampled_from(["bad_images", "label_map", "max_length"]), SCALARS,
@@ -269,8 +295,9 @@ def sweep_case(draw) -> tuple[str, int]:
     if draw(st.integers(0, 19)) == 0:
         return draw(st.text(max_size=80)), num_layers
     doc = _Doc(draw, junk, num_layers).sweep()
-    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, default_flow_style=draw(st.sampled_from([None,
-                                                                                                            False])))
+    text = yaml.safe_dump(
+        doc, allow_unicode=True, sort_keys=False, default_flow_style=draw(st.sampled_from([None, False]))
+    )
     if junk and draw(st.integers(0, 3)) == 0:
         for _ in range(draw(st.integers(1, 3))):
             at, cut = draw(st.integers(0, len(text))), draw(st.integers(0, 3))
@@ -321,8 +348,15 @@ def test_random_sweep_files_give_a_sweep_error_or_valid_plans(record_property):
 # -- op parameters --------------------------------------------------------------------------------------------------
 
 PARAM = st.one_of(
-    INTS, st.floats(), st.sampled_from([1.0, 2.5, -0.0]), st.none(), st.booleans(), TEXT,
-    st.lists(st.integers(-1, 41), max_size=3), st.tuples(st.integers(-1, 41)), st.dictionaries(TEXT, INTS, max_size=2),
+    INTS,
+    st.floats(),
+    st.sampled_from([1.0, 2.5, -0.0]),
+    st.none(),
+    st.booleans(),
+    TEXT,
+    st.lists(st.integers(-1, 41), max_size=3),
+    st.tuples(st.integers(-1, 41)),
+    st.dictionaries(TEXT, INTS, max_size=2),
 )
 OP_FIELDS = {"order": ("steps",), "swap": ("i", "j"), "repeat": ("start", "end", "times"),
              "shuffle": ("start", "end", "seed"), "parallel": ("start", "end", "iterations")}  # fmt: skip
@@ -507,9 +541,14 @@ def test_sweep_with_a_huge_seed_count_is_refused():
     _sweep_refuses("ops: [{shuffle: {start: 1, end: 3, seeds: 1000000000000000000000000000000}}]\n")
 
 
-@pytest.mark.parametrize("op", ["shuffle: {start: 1, end: 3, seeds: 1000000000}",
-                                "repeat: {start: 1, end: 3, times: 1000000000}",
-                                "parallel: {start: 1, end: 3, iterations: 1000000000}"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        "shuffle: {start: 1, end: 3, seeds: 1000000000}",
+        "repeat: {start: 1, end: 3, times: 1000000000}",
+        "parallel: {start: 1, end: 3, iterations: 1000000000}",
+    ],
+)
 def test_absurd_counts_are_refused_by_the_schema(op):
     with pytest.raises(SweepError):
         parse_sweep(HEAD + f"ops: [{{{op}}}]\n", "fuzz.yaml")
@@ -549,8 +588,18 @@ def test_deeply_nested_yaml_is_refused(text):
         parse_sweep(text, "fuzz.yaml")
 
 
-@pytest.mark.parametrize("text", ["name: !!int abc\n", "name: !!int\n", "!!int name: fuzz\n", "name: !!float ''\n",
-                                  "name: !!bool maybe\n", "name: !!timestamp 2001-13-45\n", "name: !!int 0x\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: !!int abc\n",
+        "name: !!int\n",
+        "!!int name: fuzz\n",
+        "name: !!float ''\n",
+        "name: !!bool maybe\n",
+        "name: !!timestamp 2001-13-45\n",
+        "name: !!int 0x\n",
+    ],
+)
 def test_yaml_tagged_scalars_that_do_not_convert_are_refused(text):
     with pytest.raises(SweepError):
         parse_sweep(text, "fuzz.yaml")

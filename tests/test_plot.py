@@ -291,9 +291,17 @@ def test_plot_results_writes_supported_figures(tmp_path):
     np.save(tmp_path / "similarity" / "wiki_text_2.npy", np.eye(6))
     paths = plot_results(tmp_path, formats=("png", "svg"))
     stems = [
-        "skip_heatmap_fashion-mnist", "reverse_heatmap_fashion-mnist", "shuffle_heatmap_fashion-mnist",
-        "parallel_heatmap_fashion-mnist", "swap_heatmap_fashion-mnist", "loop_heatmap_fashion-mnist",
-        "skip_heatmap_wiki_text_2", "degradation", "similarity_wiki_text_2", "skip_heatmap_all", "swap_heatmap_all",
+        "skip_heatmap_fashion-mnist",
+        "reverse_heatmap_fashion-mnist",
+        "shuffle_heatmap_fashion-mnist",
+        "parallel_heatmap_fashion-mnist",
+        "swap_heatmap_fashion-mnist",
+        "loop_heatmap_fashion-mnist",
+        "skip_heatmap_wiki_text_2",
+        "degradation",
+        "similarity_wiki_text_2",
+        "skip_heatmap_all",
+        "swap_heatmap_all",
     ]
     expected = {tmp_path / "plots" / f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg")}
     assert set(paths) == expected and len(paths) == len(expected)

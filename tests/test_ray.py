@@ -20,11 +20,19 @@ from painters.sweep.distributed import RayExecutor, make_units  # noqa: E402
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.getcwd()}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.getcwd()}},
+    )
     root = tmp_path_factory.mktemp("ray")
-    yield {"vit": F.save_vit(root, layers=6), "images": F.save_imagefolder(root, per_class=6),
-           "llama": F.save_llama(root, 6), "text": F.save_text(root)}
+    yield {
+        "vit": F.save_vit(root, layers=6),
+        "images": F.save_imagefolder(root, per_class=6),
+        "llama": F.save_llama(root, 6),
+        "text": F.save_text(root),
+    }
     ray.shutdown()
 
 
@@ -35,7 +43,8 @@ def sweep(files):
         f"split: test, batch_size: 6}}]\n"
         f"  - model: {{id: {files['llama']}}}\n    tasks: [{{type: perplexity, data: {files['text']}, "
         f"batch_size: 4, options: {{max_length: 32}}}}]\n"
-        f"ops: [skip: all, reverse: {{ranges: {{min_width: 2}}}}]\nrunner: {{chunk: 4}}\n")
+        f"ops: [skip: all, reverse: {{ranges: {{min_width: 2}}}}]\nrunner: {{chunk: 4}}\n"
+    )
 
 
 def table(path):
@@ -54,8 +63,7 @@ def test_ray_results_equal_the_local_runner_and_survive_a_killed_worker(cluster,
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
 
-    stats = RayExecutor(SweepRunner(cfg, tmp_path / "ray", progress=False), workers=2,
-                        on_result=kill_one_worker).run()
+    stats = RayExecutor(SweepRunner(cfg, tmp_path / "ray", progress=False), workers=2, on_result=kill_one_worker).run()
     assert killed and stats.failed == 0
     local, remote = table(tmp_path / "local"), table(tmp_path / "ray")
     assert len(remote) == 2 * (1 + 21 + 15) and remote.variant.is_unique is False  # two models

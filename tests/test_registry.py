@@ -15,8 +15,11 @@ def test_unknown_names_suggest_and_list():
     r = Registry("colour")
     r.register("red", 1, aliases=("rouge",))
     r.register("green", 2)
-    with pytest.raises(UnknownNameError, match=r"unknown colour 'gren'. Did you mean 'green'\? Available \(2\): "
-                                               r"green, red"):
+    with pytest.raises(
+        UnknownNameError,
+        match=r"unknown colour 'gren'. Did you mean 'green'\? Available \(2\): "
+        r"green, red",
+    ):
         r["gren"]
     assert r["rouge"] == 1 and "rouge" in r and list(r) == ["red", "green"] and len(r) == 2
     with pytest.raises(KeyError):  # still a KeyError for dict-minded callers
@@ -51,9 +54,16 @@ def test_every_registered_entry_is_listed_with_a_description(kind, name, capsys)
     assert f"  {name}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("kind, wrong, right", [("ops", "skp", "skip"), ("tasks", "clasification", "classification"),
-                                                ("zoo", "fashion-vitt", "fashion-vit"), ("formats", "piq", "piqa"),
-                                                ("architectures", "lama", "llama")])
+@pytest.mark.parametrize(
+    "kind, wrong, right",
+    [
+        ("ops", "skp", "skip"),
+        ("tasks", "clasification", "classification"),
+        ("zoo", "fashion-vitt", "fashion-vit"),
+        ("formats", "piq", "piqa"),
+        ("architectures", "lama", "llama"),
+    ],
+)
 def test_every_registry_says_did_you_mean(kind, wrong, right):
     with pytest.raises(PaintersError, match=f"Did you mean '{right}'"):
         registries()[kind][wrong]

@@ -34,14 +34,23 @@ def files(tmp_path_factory):
 
 
 def sweep_yaml(files, ops="[skip: all, swap: {pairs: adjacent}]") -> str:
-    return (f"name: rel\nmodel: {{id: {files['vit']}}}\ntasks: [{{type: classification, data: {files['images']}, "
-            f"split: test, batch_size: 4}}]\nops: {ops}\nrunner: {{chunk: 2}}\n")
+    return (
+        f"name: rel\nmodel: {{id: {files['vit']}}}\ntasks: [{{type: classification, data: {files['images']}, "
+        f"split: test, batch_size: 4}}]\nops: {ops}\nrunner: {{chunk: 2}}\n"
+    )
 
 
 def cli(args, **kw):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "painters.cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "painters.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def records(folder: Path) -> dict[str, float]:

@@ -46,15 +46,22 @@ def test_generator_counts(ops, count):
 
 
 def test_paper_n_all_gives_the_paper_spans():
-    assert ids("  - skip: {paper_n: all}\n") == ["skip-1-12", "skip-2-11", "skip-3-10", "skip-4-9", "skip-5-8",
-                                                 "skip-6-7"]
+    assert ids("  - skip: {paper_n: all}\n") == [
+        "skip-1-12",
+        "skip-2-11",
+        "skip-3-10",
+        "skip-4-9",
+        "skip-5-8",
+        "skip-6-7",
+    ]
 
 
 def test_variant_ids_are_readable_and_unique():
-    got = ids("  - shuffle: {start: 4, end: 8, seeds: 2}\n  - parallel: {start: 4, end: 8, iterations: [1, 3]}\n"
-              "  - repeat: {start: 4, end: 6}\n  - swap: [2, 9]\n")
-    assert got == ["shuffle-4-8-s0", "shuffle-4-8-s1", "parallel-4-8", "parallel-4-8-x3", "repeat-4-6-x2",
-                   "swap-2-9"]
+    got = ids(
+        "  - shuffle: {start: 4, end: 8, seeds: 2}\n  - parallel: {start: 4, end: 8, iterations: [1, 3]}\n"
+        "  - repeat: {start: 4, end: 6}\n  - swap: [2, 9]\n"
+    )
+    assert got == ["shuffle-4-8-s0", "shuffle-4-8-s1", "parallel-4-8", "parallel-4-8-x3", "repeat-4-6-x2", "swap-2-9"]
 
 
 def test_fingerprint_ignores_description_and_chunk_but_not_ops():
@@ -72,13 +79,19 @@ def test_fingerprint_ignores_description_and_chunk_but_not_ops():
         (HEAD + "ops:\n  - skip: {start: 4}\n", r"line 6, ops\[0\]: skip needs exactly one of"),
         (HEAD + "ops:\n  - skip: {start: 4, end: 8, seeds: 3}\n", r"'seeds' only applies to shuffle"),
         (HEAD + "ops:\n  - skip: {ranges: {max_width: 0}}\n", r"ops\[0\].ranges.max_width: .*greater than or equal"),
-        ("name: demo\nmodel: {id: m, dtype: fp8}\ntasks: [{type: classification}]\nops: [skip: all]\n",
-         r"line 2, model.dtype: Input should be 'float32', 'float16' or 'bfloat16' \(got 'fp8'\)"),
-        ("name: demo\nmodel: {id: m}\ntasks: [{type: clasification}]\nops: [skip: all]\n",
-         r"line 3, tasks\[0\].type: unknown task 'clasification'. Did you mean 'classification'"),
+        (
+            "name: demo\nmodel: {id: m, dtype: fp8}\ntasks: [{type: classification}]\nops: [skip: all]\n",
+            r"line 2, model.dtype: Input should be 'float32', 'float16' or 'bfloat16' \(got 'fp8'\)",
+        ),
+        (
+            "name: demo\nmodel: {id: m}\ntasks: [{type: clasification}]\nops: [skip: all]\n",
+            r"line 3, tasks\[0\].type: unknown task 'clasification'. Did you mean 'classification'",
+        ),
         ("name: demo\nmodel: {id: m}\ntasks: []\nops: [skip: all]\n", r"line 3, tasks: List should have at least 1"),
-        ("name: demo\nmodel: {id: m}\ntasks: [{type: classification}]\nops: [skip: all]\nextra: 1\n",
-         r"line 5, extra: Extra inputs are not permitted"),
+        (
+            "name: demo\nmodel: {id: m}\ntasks: [{type: classification}]\nops: [skip: all]\nextra: 1\n",
+            r"line 5, extra: Extra inputs are not permitted",
+        ),
         ("name: demo\nmodel: {id: m\n", r"demo.yaml, line 3, column 1: not valid YAML"),
         ("- just\n- a list\n", r"a sweep file is a mapping"),
         ("name: has space\nmodel: {id: m}\ntasks: [{type: classification}]\nops: [skip: all]\n", r"line 1, name"),
@@ -104,12 +117,17 @@ def test_layer_evaluation_counts_match_the_design_figures():
 
 
 def test_several_models_in_one_sweep():
-    cfg = parse_sweep("name: zoo\nmodels:\n  - model: {id: a/vit}\n    tasks: [{type: classification, data: x}]\n"
-                      "  - model: {id: b/llama}\n    tasks: [{type: perplexity, data: y}]\nops: [skip: all]\n")
+    cfg = parse_sweep(
+        "name: zoo\nmodels:\n  - model: {id: a/vit}\n    tasks: [{type: classification, data: x}]\n"
+        "  - model: {id: b/llama}\n    tasks: [{type: perplexity, data: y}]\nops: [skip: all]\n"
+    )
     assert [run.model.display for run in cfg.runs] == ["vit", "llama"]
     with pytest.raises(SweepError, match="either 'model' and 'tasks', or 'models'"):
-        parse_sweep("name: z\nmodel: {id: m}\nmodels: [{model: {id: m}, tasks: [{type: classification}]}]\n"
-                    "ops: [skip: all]\n")
+        parse_sweep(
+            "name: z\nmodel: {id: m}\nmodels: [{model: {id: m}, tasks: [{type: classification}]}]\nops: [skip: all]\n"
+        )
     with pytest.raises(SweepError, match="task names must be unique"):
-        parse_sweep("name: z\nmodels:\n  - model: {id: a/m1}\n    tasks: [{type: perplexity, data: t}]\n"
-                    "  - model: {id: b/m}\n    tasks: [{type: perplexity, data: t}]\nops: [skip: all]\n")
+        parse_sweep(
+            "name: z\nmodels:\n  - model: {id: a/m1}\n    tasks: [{type: perplexity, data: t}]\n"
+            "  - model: {id: b/m}\n    tasks: [{type: perplexity, data: t}]\nops: [skip: all]\n"
+        )

@@ -18,16 +18,23 @@ from tests import sweep_fixtures as F
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep")
-    return {"vit": F.save_vit(root, layers=6), "images": F.save_imagefolder(root), "llama": F.save_llama(root, 6),
-            "text": F.save_text(root), "root": root}
+    return {
+        "vit": F.save_vit(root, layers=6),
+        "images": F.save_imagefolder(root),
+        "llama": F.save_llama(root, 6),
+        "text": F.save_text(root),
+        "root": root,
+    }
 
 
 def config(files, kind="vit", ops="[skip: all]", name="t"):
     if kind == "vit":
         model, task = files["vit"], f"{{type: classification, data: {files['images']}, split: test, batch_size: 8}}"
     else:
-        model, task = files["llama"], f"{{type: perplexity, data: {files['text']}, batch_size: 4, " \
-                                      f"options: {{max_length: 32}}}}"
+        model, task = (
+            files["llama"],
+            f"{{type: perplexity, data: {files['text']}, batch_size: 4, options: {{max_length: 32}}}}",
+        )
     return parse_sweep(f"name: {name}\nmodel: {{id: {model}}}\ntasks: [{task}]\nops: {ops}\nrunner: {{chunk: 5}}\n")
 
 
@@ -120,7 +127,8 @@ def test_a_sweep_over_two_models(files, tmp_path):
         f"split: test}}]\n"
         f"  - model: {{id: {files['llama']}}}\n    tasks: [{{type: perplexity, data: {files['text']}, "
         f"options: {{max_length: 32}}}}]\n"
-        f"ops: [reverse: {{paper_n: all}}]\n")
+        f"ops: [reverse: {{paper_n: all}}]\n"
+    )
     stats = SweepRunner(cfg, tmp_path, progress=False).run()
     frame = table(tmp_path)
     assert stats.written == 2 * 4 and sorted(frame.model.unique()) == ["tiny-llama", "tiny-vit"]
@@ -136,7 +144,8 @@ def test_bad_data_of_a_later_task_is_refused_before_any_work(files, tmp_path):
         f"  - model: {{id: {files['vit']}}}\n    tasks: [{{type: classification, data: {files['images']}, "
         f"split: test}}]\n"
         f"  - model: {{id: {files['llama']}}}\n    tasks: [{{type: perplexity, data: {tmp_path / 'missing.txt'}}}]\n"
-        f"ops: [skip: all]\n")
+        f"ops: [skip: all]\n"
+    )
     with pytest.raises(FileNotFoundError, match="missing.txt"):
         SweepRunner(cfg, tmp_path / "out", progress=False).run()
     assert not (tmp_path / "out" / "records").exists() or not list((tmp_path / "out" / "records").glob("*.json"))
@@ -149,9 +158,11 @@ def test_a_staged_model_sweeps_one_stage_and_scores_as_evaluate(tmp_path):
     from painters.sweep.loading import load_model
 
     swin, images = F.save_swin(tmp_path), F.save_imagefolder(tmp_path, per_class=4)
-    cfg = parse_sweep(f"name: staged\nmodel: {{id: {swin}, stage: 2}}\ntasks: [{{type: classification, "
-                      f"data: {images}, split: test, batch_size: 4}}]\n"
-                      f"ops: [skip: {{ranges: {{max_width: 2}}}}, reverse: [0, 6]]\n")
+    cfg = parse_sweep(
+        f"name: staged\nmodel: {{id: {swin}, stage: 2}}\ntasks: [{{type: classification, "
+        f"data: {images}, split: test, batch_size: 4}}]\n"
+        f"ops: [skip: {{ranges: {{max_width: 2}}}}, reverse: [0, 6]]\n"
+    )
     SweepRunner(cfg, tmp_path / "out", progress=False).run()
     found = (json.loads(p.read_text()) for p in (tmp_path / "out" / "records").glob("*.json"))
     records = {r["variant"]: r for r in found}

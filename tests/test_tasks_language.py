@@ -67,7 +67,7 @@ def test_piqa_multiple_choice_matches_unbatched_scoring():
             ids = torch.tensor([whole])
             with torch.no_grad():
                 logprobs = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
-            scores.append(logprobs[torch.arange(len(context) - 1, len(whole) - 1), ids[0, len(context):]].sum().item())
+            scores.append(logprobs[torch.arange(len(context) - 1, len(whole) - 1), ids[0, len(context) :]].sum().item())
         hits += max(range(2), key=lambda i: (scores[i], -i)) == item.gold
         norm = [s / len(c) for s, c in zip(scores, item.choices)]
         hits_norm += max(range(2), key=lambda i: (norm[i], -i)) == item.gold

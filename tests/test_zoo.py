@@ -21,8 +21,9 @@ SCORES = cards.read_scores(ROOT)
 TOLERANCE = {"top1": 0.005, "map_50": 0.005, "miou": 0.005}
 """Absolute tolerance per metric (2.5 of the 500 test images); perplexities are compared relatively (0.5%)."""
 
-needs_fashion = pytest.mark.skipif(not fashion_mnist.available(),
-                                   reason="Fashion-MNIST is absent (apt-get install dataset-fashion-mnist)")
+needs_fashion = pytest.mark.skipif(
+    not fashion_mnist.available(), reason="Fashion-MNIST is absent (apt-get install dataset-fashion-mnist)"
+)
 needs_kjv = pytest.mark.skipif(not text.available(), reason="the KJV text is absent (apt-get install bible-kjv)")
 
 
@@ -42,8 +43,10 @@ def _synthetic(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _same(a: scenes.Scene, b: scenes.Scene) -> bool:
-    return all(np.array_equal(getattr(a, f), getattr(b, f))
-               for f in ("image", "mask", "instances", "boxes", "categories", "sources"))
+    return all(
+        np.array_equal(getattr(a, f), getattr(b, f))
+        for f in ("image", "mask", "instances", "boxes", "categories", "sources")
+    )
 
 
 def test_scenes_are_deterministic() -> None:
@@ -253,8 +256,9 @@ def test_a_middle_layer_matters_less_than_the_first(name: str, loaded: dict) -> 
     middle = sign * scoring.score(model, processor, task, painters.skip(6, 7))[spec.metric]
     assert middle > first, (name, middle, first)
     profile = SCORES[name]["skip_layer"]
-    assert math.isclose(sign * profile[0], first, rel_tol=1e-3) and math.isclose(sign * profile[6], middle,
-                                                                                 rel_tol=1e-3)
+    assert math.isclose(sign * profile[0], first, rel_tol=1e-3) and math.isclose(
+        sign * profile[6], middle, rel_tol=1e-3
+    )
 
 
 def test_cli_rejects_unknown_names(capsys) -> None:
@@ -272,8 +276,27 @@ def test_retrain_command_runs(tmp_path) -> None:
     DPT start from its backbone), then every model loads and scores through painters' tasks."""
     if not (fashion_mnist.available() and text.available()):
         pytest.skip("the training data (dataset-fashion-mnist, bible-kjv) is not installed")
-    assert main(["train", "all", "--out", str(tmp_path), "--epochs", "1", "--samples", "128", "--max-steps", "2",
-                 "--no-eval", "--threads", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "all",
+                "--out",
+                str(tmp_path),
+                "--epochs",
+                "1",
+                "--samples",
+                "128",
+                "--max-steps",
+                "2",
+                "--no-eval",
+                "--threads",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     recorded = cards.read_scores(tmp_path)
     for name in registry.ZOO:
         model, processor = registry.load(name, tmp_path)

@@ -18,36 +18,81 @@ def _lm(cls_cfg, cls_model, **kw):
     def build():
         cfg = cls_cfg(vocab_size=VOCAB, num_hidden_layers=LAYERS, **kw)
         return cls_model(cfg)
+
     return build
 
 
 _ATTN = dict(hidden_size=48, num_attention_heads=4, intermediate_size=96)
-_VIS = dict(hidden_size=48, num_attention_heads=4, intermediate_size=96, image_size=32, patch_size=8,
-            num_channels=3, num_hidden_layers=LAYERS, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+_VIS = dict(
+    hidden_size=48,
+    num_attention_heads=4,
+    intermediate_size=96,
+    image_size=32,
+    patch_size=8,
+    num_channels=3,
+    num_hidden_layers=LAYERS,
+    hidden_dropout_prob=0.0,
+    attention_probs_dropout_prob=0.0,
+)
 
 FACTORIES = {
     "vit": lambda: T.ViTForImageClassification(T.ViTConfig(num_labels=5, **_VIS)),
     "deit": lambda: T.DeiTForImageClassification(T.DeiTConfig(num_labels=5, **_VIS)),
-    "yolos": lambda: T.YolosForObjectDetection(T.YolosConfig(
-        num_labels=5, num_detection_tokens=4, use_mid_position_embeddings=True,
-        **{**_VIS, "image_size": [32, 32]})),
-    "dpt": lambda: T.DPTForSemanticSegmentation(T.DPTConfig(
-        num_labels=4, backbone_out_indices=[1, 2, 4, 5], neck_hidden_sizes=[8, 16, 24, 32], fusion_hidden_size=16,
-        head_in_index=-1, use_auxiliary_head=False, **_VIS)),
-    "segformer": lambda: T.SegformerForSemanticSegmentation(T.SegformerConfig(
-        num_labels=4, depths=[1, 1, 6, 1], hidden_sizes=[8, 16, 24, 32], num_attention_heads=[1, 2, 4, 4],
-        decoder_hidden_size=16, image_size=32)),
-    "gpt2": lambda: T.GPT2LMHeadModel(T.GPT2Config(vocab_size=VOCAB, n_layer=LAYERS, n_embd=48, n_head=4,
-                                                   resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)),
+    "yolos": lambda: T.YolosForObjectDetection(
+        T.YolosConfig(
+            num_labels=5, num_detection_tokens=4, use_mid_position_embeddings=True, **{**_VIS, "image_size": [32, 32]}
+        )
+    ),
+    "dpt": lambda: T.DPTForSemanticSegmentation(
+        T.DPTConfig(
+            num_labels=4,
+            backbone_out_indices=[1, 2, 4, 5],
+            neck_hidden_sizes=[8, 16, 24, 32],
+            fusion_hidden_size=16,
+            head_in_index=-1,
+            use_auxiliary_head=False,
+            **_VIS,
+        )
+    ),
+    "segformer": lambda: T.SegformerForSemanticSegmentation(
+        T.SegformerConfig(
+            num_labels=4,
+            depths=[1, 1, 6, 1],
+            hidden_sizes=[8, 16, 24, 32],
+            num_attention_heads=[1, 2, 4, 4],
+            decoder_hidden_size=16,
+            image_size=32,
+        )
+    ),
+    "gpt2": lambda: T.GPT2LMHeadModel(
+        T.GPT2Config(
+            vocab_size=VOCAB, n_layer=LAYERS, n_embd=48, n_head=4, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0
+        )
+    ),
     "llama": _lm(T.LlamaConfig, T.LlamaForCausalLM, num_key_value_heads=2, **_ATTN),
     "mistral": _lm(T.MistralConfig, T.MistralForCausalLM, num_key_value_heads=2, sliding_window=5, **_ATTN),
-    "qwen2": _lm(T.Qwen2Config, T.Qwen2ForCausalLM, num_key_value_heads=2, use_sliding_window=True,
-                 sliding_window=5, max_window_layers=3, **_ATTN),
+    "qwen2": _lm(
+        T.Qwen2Config,
+        T.Qwen2ForCausalLM,
+        num_key_value_heads=2,
+        use_sliding_window=True,
+        sliding_window=5,
+        max_window_layers=3,
+        **_ATTN,
+    ),
     "gpt_neox": _lm(T.GPTNeoXConfig, T.GPTNeoXForCausalLM, hidden_dropout=0.0, attention_dropout=0.0, **_ATTN),
-    "bert": lambda: T.BertForMaskedLM(T.BertConfig(vocab_size=VOCAB, num_hidden_layers=LAYERS, **_ATTN,
-                                                   hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)),
-    "bert-cls": lambda: T.BertForSequenceClassification(T.BertConfig(
-        vocab_size=VOCAB, num_hidden_layers=LAYERS, num_labels=3, **_ATTN)),
+    "bert": lambda: T.BertForMaskedLM(
+        T.BertConfig(
+            vocab_size=VOCAB,
+            num_hidden_layers=LAYERS,
+            **_ATTN,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        )
+    ),
+    "bert-cls": lambda: T.BertForSequenceClassification(
+        T.BertConfig(vocab_size=VOCAB, num_hidden_layers=LAYERS, num_labels=3, **_ATTN)
+    ),
     "bert-bare": lambda: T.BertModel(T.BertConfig(vocab_size=VOCAB, num_hidden_layers=LAYERS, **_ATTN)),
 }
 DECODERS = ["gpt2", "llama", "mistral", "qwen2", "gpt_neox"]
@@ -84,10 +129,21 @@ def primary(name: str, out) -> torch.Tensor:
 
 def layer_list(model: nn.Module, name: str) -> tuple[nn.Module, str]:
     """(parent, attribute) of the layer list, written out by hand per architecture."""
-    paths = {"vit": "vit.layers", "deit": "deit.layers", "yolos": "vit.encoder.layer", "dpt": "dpt.encoder.layer",
-             "segformer": "segformer.stages.2.blocks", "gpt2": "transformer.h", "llama": "model.layers",
-             "mistral": "model.layers", "qwen2": "model.layers", "gpt_neox": "gpt_neox.layers",
-             "bert": "bert.encoder.layer", "bert-cls": "bert.encoder.layer", "bert-bare": "encoder.layer"}
+    paths = {
+        "vit": "vit.layers",
+        "deit": "deit.layers",
+        "yolos": "vit.encoder.layer",
+        "dpt": "dpt.encoder.layer",
+        "segformer": "segformer.stages.2.blocks",
+        "gpt2": "transformer.h",
+        "llama": "model.layers",
+        "mistral": "model.layers",
+        "qwen2": "model.layers",
+        "gpt_neox": "gpt_neox.layers",
+        "bert": "bert.encoder.layer",
+        "bert-cls": "bert.encoder.layer",
+        "bert-bare": "encoder.layer",
+    }
     *parents, attr = paths[name].split(".")
     obj = model
     for p in parents:
@@ -110,8 +166,13 @@ class MeanOf(nn.Module):
         return h
 
 
-ATTENTION = {"gpt2": "attn", "llama": "self_attn", "mistral": "self_attn", "qwen2": "self_attn",
-             "gpt_neox": "attention"}
+ATTENTION = {
+    "gpt2": "attn",
+    "llama": "self_attn",
+    "mistral": "self_attn",
+    "qwen2": "self_attn",
+    "gpt_neox": "attention",
+}
 
 
 def rebuild(model: nn.Module, name: str, steps) -> nn.Module:

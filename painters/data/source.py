@@ -36,8 +36,10 @@ def local_path(data: str | os.PathLike[str]) -> Path | None:
         or text.count("/") > 1
         or path.suffix.lower() in _FILE_SUFFIXES
     ):
-        raise DataNotFoundError(f"no such file or folder: {text!r} (a local path that does not exist; fix the path, "
-                                f"or give a Hugging Face Hub id)")
+        raise DataNotFoundError(
+            f"no such file or folder: {text!r} (a local path that does not exist; fix the path, "
+            f"or give a Hugging Face Hub id)"
+        )
     return None
 
 

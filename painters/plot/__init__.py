@@ -20,7 +20,19 @@ from painters.plot.similarity import similarity_heatmap
 from painters.plot.swap import swap_grid, swap_heatmap
 
 __all__ = [
-    "RANGE_OPS", "NoDataError", "degradation_curves", "degradation_data", "degradation_figure", "load_similarity",
-    "loop_grid", "loop_heatmap", "overview_figure", "plot_results", "range_grid", "range_heatmap",
-    "similarity_heatmap", "swap_grid", "swap_heatmap",
+    "RANGE_OPS",
+    "NoDataError",
+    "degradation_curves",
+    "degradation_data",
+    "degradation_figure",
+    "load_similarity",
+    "loop_grid",
+    "loop_heatmap",
+    "overview_figure",
+    "plot_results",
+    "range_grid",
+    "range_heatmap",
+    "similarity_heatmap",
+    "swap_grid",
+    "swap_heatmap",
 ]

@@ -12,8 +12,9 @@ from painters.plot.ranges import RANGE_OPS, range_heatmap
 from painters.plot.swap import swap_heatmap
 
 
-def overview_figure(df: pd.DataFrame, op: str = "skip", tasks: Sequence[str] | None = None, *,
-                    fig: Figure | None = None) -> Figure:
+def overview_figure(
+    df: pd.DataFrame, op: str = "skip", tasks: Sequence[str] | None = None, *, fig: Figure | None = None
+) -> Figure:
     """A panel per task (default: every task with rows for ``op``, in table order) holding the same heatmap
     ``range_heatmap(df, op, task)`` (or ``swap_heatmap`` for ``op="swap"``) draws alone. Draws on ``fig`` when
     given (it should be empty). Raises ``NoDataError`` when no task has rows for ``op``."""

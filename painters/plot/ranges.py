@@ -91,4 +91,3 @@ def repeat_counts(df: pd.DataFrame) -> list[int | None]:
         return [None]
     counts = sorted(int(t) for t in pd.unique(df.loc[df["op"] == "repeat", "times"].dropna()))
     return [None] if len(counts) <= 1 else list(counts)
-

@@ -34,12 +34,25 @@ class ModelSpec(_Strict):
     id: str = Field(description="hub id (e.g. 'facebook/deit-small-patch16-224') or local folder")
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     device: str = "cpu"
-    task_head: Literal["auto", "causal-lm", "masked-lm", "image-classification", "object-detection",
-                       "semantic-segmentation", "sequence-classification", "base"] = "auto"
-    stage: int | None = Field(default=None, ge=0, description="stage whose blocks the ops index, for staged models "
-                                                                "(SegFormer, Swin, SwinV2, FocalNet, Hiera, PVTv2)")
+    task_head: Literal[
+        "auto",
+        "causal-lm",
+        "masked-lm",
+        "image-classification",
+        "object-detection",
+        "semantic-segmentation",
+        "sequence-classification",
+        "base",
+    ] = "auto"
+    stage: int | None = Field(
+        default=None,
+        ge=0,
+        description="stage whose blocks the ops index, for staged models "
+        "(SegFormer, Swin, SwinV2, FocalNet, Hiera, PVTv2)",
+    )
     tower: Literal["vision", "text"] | None = Field(
-        default=None, description="the tower whose layers the ops index, for two-tower models (CLIP, SigLIP)")
+        default=None, description="the tower whose layers the ops index, for two-tower models (CLIP, SigLIP)"
+    )
     name: str | None = Field(default=None, description="display name (default: the folder or hub id)")
 
     @property
@@ -59,8 +72,10 @@ class ModelSpec(_Strict):
         import torch
 
         if self.device.startswith("cuda") and not torch.cuda.is_available():
-            return (f"CUDA is not available here (torch {torch.__version__}); use device: cpu, or run on a machine "
-                    f"with a GPU and a CUDA build of torch (got {self.device!r})")
+            return (
+                f"CUDA is not available here (torch {torch.__version__}); use device: cpu, or run on a machine "
+                f"with a GPU and a CUDA build of torch (got {self.device!r})"
+            )
         if self.device.startswith("mps") and not torch.backends.mps.is_available():
             return f"Apple MPS is not available here; use device: cpu (got {self.device!r})"
         return None
@@ -148,11 +163,15 @@ class OpSpec(_Strict):
         elif self.op == "swap":
             if chosen not in (["i"], ["pairs"]) or (chosen == ["i"] and self.j is None):
                 raise ValueError("swap needs 'i' and 'j', or 'pairs' ('all', 'adjacent' or a list of [i, j])")
-        elif len(chosen) != 1 or chosen[0] not in ("start", "ranges", "paper_n") or (
-            chosen == ["start"] and self.end is None
+        elif (
+            len(chosen) != 1
+            or chosen[0] not in ("start", "ranges", "paper_n")
+            or (chosen == ["start"] and self.end is None)
         ):
-            raise ValueError(f"{self.op} needs exactly one of: 'start' and 'end', 'ranges' ('all' or "
-                             f"{{min_width, max_width}}), 'paper_n' ('all', N or a list of N); got {chosen or 'none'}")
+            raise ValueError(
+                f"{self.op} needs exactly one of: 'start' and 'end', 'ranges' ('all' or "
+                f"{{min_width, max_width}}), 'paper_n' ('all', N or a list of N); got {chosen or 'none'}"
+            )
         extras = {"seeds": "shuffle", "iterations": "parallel", "times": "repeat"}
         for field, owner in extras.items():
             if getattr(self, field) is not None and self.op != owner:
@@ -194,7 +213,7 @@ class SweepConfig(_Strict):
         out = []
         for item in value:
             if isinstance(item, dict) and "op" not in item and len(item) == 1:
-                (name, params), = item.items()
+                ((name, params),) = item.items()
                 if params == "all":
                     params = {"pairs": "all"} if name == "swap" else {"ranges": "all"}
                 elif isinstance(params, list) and name == "order":
@@ -202,8 +221,9 @@ class SweepConfig(_Strict):
                 elif isinstance(params, list) and len(params) == 2:  # `- skip: [4, 8]`, `- swap: [2, 9]`
                     params = dict(zip(("i", "j") if name == "swap" else ("start", "end"), params))
                 if not isinstance(params, dict):
-                    raise ValueError(f"op {name!r}: expected 'all', [start, end] or a mapping of parameters, "
-                                     f"got {params!r}")
+                    raise ValueError(
+                        f"op {name!r}: expected 'all', [start, end] or a mapping of parameters, got {params!r}"
+                    )
                 item = {"op": name, **params}
             out.append(item)
         return out
@@ -241,6 +261,7 @@ class SweepConfig(_Strict):
         """Relative local paths in ``model.id`` and ``tasks[].data`` resolve against the sweep file's ``folder``
         (so ``painters run /elsewhere/sweep.yaml`` works from any directory): a value that names something there,
         or that starts with ``./`` or ``../``, becomes that path; hub ids and other values stay as written."""
+
         def resolved(value: str | None) -> str | None:
             if not value or Path(value).expanduser().is_absolute() or value.startswith("package:"):
                 return value
@@ -274,8 +295,9 @@ class SweepConfig(_Strict):
     def task_locations(self) -> list[tuple[tuple[Any, ...], TaskSpec]]:
         """Every task spec with its location in the file."""
         if self.models is not None:
-            return [(("models", r, "tasks", i), t)
-                    for r, run in enumerate(self.models) for i, t in enumerate(run.tasks)]
+            return [
+                (("models", r, "tasks", i), t) for r, run in enumerate(self.models) for i, t in enumerate(run.tasks)
+            ]
         return [(("tasks", i), t) for i, t in enumerate(self.tasks or [])]
 
     def model_locations(self) -> list[tuple[tuple[Any, ...], ModelSpec]]:
@@ -305,8 +327,11 @@ def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
             if match is None:
                 # shorthand `- skip: {...}`: the op's params sit one level down
                 inner = node.value[0][1] if len(node.value) == 1 else None
-                match = next((v for k, v in inner.value if k.value == key), None) if isinstance(
-                    inner, yaml.MappingNode) else None
+                match = (
+                    next((v for k, v in inner.value if k.value == key), None)
+                    if isinstance(inner, yaml.MappingNode)
+                    else None
+                )
             if match is None:
                 return node
             node = match
@@ -336,19 +361,33 @@ def parse_sweep(text: str, source: str = "<string>") -> SweepConfig:
     except RecursionError:
         raise SweepError(f"{source}: not valid YAML: nested too deeply.") from None
     except (ValueError, TypeError, IndexError, KeyError) as exc:  # a tagged scalar that does not convert (!!int abc)
-        raise SweepError(f"{source}: not valid YAML: a value could not be converted ({type(exc).__name__}: "
-                         f"{exc}).") from None
+        raise SweepError(
+            f"{source}: not valid YAML: a value could not be converted ({type(exc).__name__}: {exc})."
+        ) from None
     if not isinstance(data, dict):
-        raise SweepError(f"{source}: a sweep file is a mapping with keys name, model, tasks, ops; got "
-                         f"{type(data).__name__}.")
+        raise SweepError(
+            f"{source}: a sweep file is a mapping with keys name, model, tasks, ops; got {type(data).__name__}."
+        )
     try:
         config = SweepConfig.model_validate(data)
         config._source, config._root = source, root
         return config
     except ValidationError as exc:
         lines = []
-        errors = [(tuple(k for k in e["loc"] if not (isinstance(k, str) and (k[:1].isupper() or k.startswith(
-            ("function-", "literal[", "list[", "int", "str"))))), e) for e in exc.errors()]
+        errors = [
+            (
+                tuple(
+                    k
+                    for k in e["loc"]
+                    if not (
+                        isinstance(k, str)
+                        and (k[:1].isupper() or k.startswith(("function-", "literal[", "list[", "int", "str")))
+                    )
+                ),
+                e,
+            )
+            for e in exc.errors()
+        ]
         deeper = {loc[:n] for loc, _ in errors for n in range(len(loc))}
         for loc, err in errors:
             if loc in deeper:  # a union's other branch failed deeper down: that error is the useful one

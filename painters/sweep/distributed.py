@@ -75,8 +75,9 @@ class SweepWorker:
 
         task_spec = TaskSpec.model_validate(spec)
         if task_spec.display not in self.tasks:
-            task = load(task_spec.type, data=task_spec.data, split=task_spec.split, limit=task_spec.limit,
-                        **task_spec.options)
+            task = load(
+                task_spec.type, data=task_spec.data, split=task_spec.split, limit=task_spec.limit, **task_spec.options
+            )
             self.tasks[task_spec.display] = (task, task.prepare(self.processor, task_spec.batch_size, progress=False))
         task, batches = self.tasks[task_spec.display]
         group = [_decode(v) for v in variants]
@@ -84,9 +85,15 @@ class SweepWorker:
         plans = {v.id: plan(self.model, *v.ops, **where) for v in group}
         plans["baseline"] = plan(self.model, **where)
         result = ChunkScorer(self.model, task, group, plans, where, share, need_baseline).score(batches)
-        return {"metrics": result.metrics, "seconds": result.seconds, "similarity": result.similarity,
-                "layer_evaluations": result.layer_evaluations, "oom_retries": result.oom_retries, "pid": os.getpid(),
-                "task": TaskInfo.of(task)}
+        return {
+            "metrics": result.metrics,
+            "seconds": result.seconds,
+            "similarity": result.similarity,
+            "layer_evaluations": result.layer_evaluations,
+            "oom_retries": result.oom_retries,
+            "pid": os.getpid(),
+            "task": TaskInfo.of(task),
+        }
 
 
 @dataclass
@@ -103,7 +110,7 @@ def make_units(pending: list[Variant], plans: dict[str, Plan], chunk: int) -> li
     groups: dict[int, list[Variant]] = {}
     for v in order_variants([v for v in pending if v.id != "baseline"], plans):
         groups.setdefault(plans[v.id].shared_prefix, []).append(v)
-    units = [Unit(g[i:i + chunk]) for g in groups.values() for i in range(0, len(g), chunk)]
+    units = [Unit(g[i : i + chunk]) for g in groups.values() for i in range(0, len(g), chunk)]
     return sorted(units, key=lambda u: -sum(plans[v.id].num_calls - plans[v.id].shared_prefix for v in u.variants))
 
 
@@ -111,8 +118,14 @@ class RayExecutor:
     """Runs a :class:`SweepRunner`'s sweep on a Ray cluster (``address``: ``None`` starts a local one, ``"auto"``
     joins the running cluster, ``"ray://host:10001"`` a remote one)."""
 
-    def __init__(self, runner: SweepRunner, address: str | None = None, workers: int | None = None,
-                 threads: int = 1, on_result: Callable[[dict, Any], None] | None = None):
+    def __init__(
+        self,
+        runner: SweepRunner,
+        address: str | None = None,
+        workers: int | None = None,
+        threads: int = 1,
+        on_result: Callable[[dict, Any], None] | None = None,
+    ):
         self.runner, self.address, self.workers, self.threads = runner, address, workers, threads
         self.on_result = on_result  # called after each unit's records are written (tests kill workers there)
         self.ray = _require_ray()
@@ -128,15 +141,19 @@ class RayExecutor:
     def run(self) -> Stats:
         ray = self.ray
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"OMP_NUM_THREADS": str(self.threads),
-                                               "TOKENIZERS_PARALLELISM": "false"}})
+            ray.init(
+                address=self.address,
+                include_dashboard=False,
+                log_to_driver=False,
+                runtime_env={"env_vars": {"OMP_NUM_THREADS": str(self.threads), "TOKENIZERS_PARALLELISM": "false"}},
+            )
         start = time.perf_counter()
         stats = Stats()
         config = self.runner.config
         self.runner.load_tasks()  # bad data is refused here, before any actor starts
-        with ResultStore(self.runner.out, config.task_names).open(config.fingerprint(), self.runner.source,
-                                               force=self.runner.force) as store:
+        with ResultStore(self.runner.out, config.task_names).open(
+            config.fingerprint(), self.runner.source, force=self.runner.force
+        ) as store:
             for run in config.runs:
                 self._run_model(run, store, stats)
             store.consolidate()
@@ -157,8 +174,18 @@ class RayExecutor:
             for actor in actors:
                 self.ray.kill(actor)
 
-    def _run_task(self, run: ModelRun, spec: TaskSpec, variants: list[Variant], plans: dict[str, Plan],
-                  actors: list, actor_class: Any, payload: dict, store: ResultStore, stats: Stats) -> None:
+    def _run_task(
+        self,
+        run: ModelRun,
+        spec: TaskSpec,
+        variants: list[Variant],
+        plans: dict[str, Plan],
+        actors: list,
+        actor_class: Any,
+        payload: dict,
+        store: ResultStore,
+        stats: Stats,
+    ) -> None:
         ray, name = self.ray, run.model.display
         pending = [v for v in variants if not store.has(name, v.id, spec.display)]
         stats.skipped += len(variants) - len(pending)
@@ -176,8 +203,9 @@ class RayExecutor:
         while units or flight:
             while units and idle:
                 unit, actor = units.popleft(), idle.pop()
-                ref = actor.score.remote(spec_json, [_encode(v) for v in unit.variants], unit.need_baseline,
-                                         self.runner.share)
+                ref = actor.score.remote(
+                    spec_json, [_encode(v) for v in unit.variants], unit.need_baseline, self.runner.share
+                )
                 flight[ref] = (unit, actor)
             done, _ = ray.wait(list(flight), num_returns=1)
             unit, actor = flight.pop(done[0])
@@ -186,8 +214,9 @@ class RayExecutor:
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
                 unit.attempts += 1
                 if unit.attempts >= MAX_ATTEMPTS:
-                    raise RuntimeError(f"a unit of {len(unit.variants)} variants failed {unit.attempts} times: "
-                                       f"{exc}") from exc
+                    raise RuntimeError(
+                        f"a unit of {len(unit.variants)} variants failed {unit.attempts} times: {exc}"
+                    ) from exc
                 units.appendleft(unit)  # rescheduled on a fresh actor
                 actors.remove(actor)
                 replacement = actor_class.remote(payload, self.threads)
@@ -199,8 +228,16 @@ class RayExecutor:
             stats.oom_retries += result["oom_retries"]
             task = result["task"]
             if unit.need_baseline:
-                baseline = self.runner.record(run, spec, task, Variant(()), plans["baseline"],
-                                              result["metrics"]["baseline"], None, result["seconds"]["baseline"])
+                baseline = self.runner.record(
+                    run,
+                    spec,
+                    task,
+                    Variant(()),
+                    plans["baseline"],
+                    result["metrics"]["baseline"],
+                    None,
+                    result["seconds"]["baseline"],
+                )
                 store.write(baseline)
                 stats.add(baseline)
                 if result["similarity"] is not None:
@@ -214,10 +251,28 @@ class RayExecutor:
                 self.on_result(result, actors)
         store.consolidate()
 
-    def _write(self, run: ModelRun, spec: TaskSpec, task: TaskInfo, unit: Unit, result: dict, plans: dict[str, Plan],
-               baseline: dict, store: ResultStore, stats: Stats) -> None:
+    def _write(
+        self,
+        run: ModelRun,
+        spec: TaskSpec,
+        task: TaskInfo,
+        unit: Unit,
+        result: dict,
+        plans: dict[str, Plan],
+        baseline: dict,
+        store: ResultStore,
+        stats: Stats,
+    ) -> None:
         for v in unit.variants:
-            record = self.runner.record(run, spec, task, v, plans[v.id], result["metrics"][v.id],
-                                        reference_metrics(baseline), result["seconds"][v.id])
+            record = self.runner.record(
+                run,
+                spec,
+                task,
+                v,
+                plans[v.id],
+                result["metrics"][v.id],
+                reference_metrics(baseline),
+                result["seconds"][v.id],
+            )
             store.write(record)
             stats.add(record)

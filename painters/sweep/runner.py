@@ -64,9 +64,19 @@ def layer_evaluations(plans: Sequence[Plan], share: bool, num_layers: int) -> in
 class SweepRunner:
     """Runs one sweep config against a results folder."""
 
-    def __init__(self, config: SweepConfig, out: str | Path, *, source: str = "<config>", force: bool = False,
-                 progress: bool = True, model: nn.Module | None = None, processor: Any = None,
-                 share: bool | None = None, on_record: Callable[[dict], None] | None = None):
+    def __init__(
+        self,
+        config: SweepConfig,
+        out: str | Path,
+        *,
+        source: str = "<config>",
+        force: bool = False,
+        progress: bool = True,
+        model: nn.Module | None = None,
+        processor: Any = None,
+        share: bool | None = None,
+        on_record: Callable[[dict], None] | None = None,
+    ):
         self.config = config
         self.out = Path(out)
         self.source = source
@@ -130,8 +140,9 @@ class SweepRunner:
         tasks = {}
         for loc, spec in self.config.task_locations():
             try:
-                tasks[spec.display] = load(spec.type, data=spec.data, split=spec.split, limit=spec.limit,
-                                           **spec.options)
+                tasks[spec.display] = load(
+                    spec.type, data=spec.data, split=spec.split, limit=spec.limit, **spec.options
+                )
             except PaintersError as exc:
                 field = "data" if spec.data is not None and isinstance(exc, FileNotFoundError) else "type"
                 raise _located(exc, self.config.locate((*loc, field))) from None
@@ -152,29 +163,56 @@ class SweepRunner:
             self._run_task(model, run, spec, task, batches, order_variants(pending, plans), plans, store, stats)
             stats.tasks.append(spec.display)
 
-    def _run_task(self, model: nn.Module, run: ModelRun, spec: TaskSpec, task: Task, batches: list[Batch],
-                  pending: list[Variant], plans: dict[str, Plan], store: ResultStore, stats: Stats) -> None:
+    def _run_task(
+        self,
+        model: nn.Module,
+        run: ModelRun,
+        spec: TaskSpec,
+        task: Task,
+        batches: list[Batch],
+        pending: list[Variant],
+        plans: dict[str, Plan],
+        store: ResultStore,
+        stats: Stats,
+    ) -> None:
         name = run.model.display
         baseline = store.read(name, "baseline", spec.display)
         chunk = self.config.runner.chunk
         bar = tqdm(total=len(pending), desc=f"{name} / {spec.display}", unit="variant", disable=not self.progress)
         for first in range(0, len(pending), chunk):
-            group = [v for v in pending[first:first + chunk] if v.id != "baseline"]
+            group = [v for v in pending[first : first + chunk] if v.id != "baseline"]
             result = ChunkScorer(model, task, group, plans, run.model.where, self.share, baseline is None).score(
-                batches)
+                batches
+            )
             stats.layer_evaluations += result.layer_evaluations
             stats.oom_retries += result.oom_retries
             if baseline is None:
-                baseline = self.record(run, spec, task, Variant(()), plans["baseline"], result.metrics["baseline"],
-                                       None, result.seconds["baseline"])
+                baseline = self.record(
+                    run,
+                    spec,
+                    task,
+                    Variant(()),
+                    plans["baseline"],
+                    result.metrics["baseline"],
+                    None,
+                    result.seconds["baseline"],
+                )
                 store.write(baseline)
                 stats.add(baseline)
                 if result.similarity is not None:
                     store.save_similarity(spec.display, result.similarity)
                 bar.update(1)
             for v in group:
-                record = self.record(run, spec, task, v, plans[v.id], result.metrics[v.id],
-                                     reference_metrics(baseline), result.seconds[v.id])
+                record = self.record(
+                    run,
+                    spec,
+                    task,
+                    v,
+                    plans[v.id],
+                    result.metrics[v.id],
+                    reference_metrics(baseline),
+                    result.seconds[v.id],
+                )
                 store.write(record)
                 stats.add(record)
                 if self.on_record:
@@ -183,8 +221,27 @@ class SweepRunner:
             store.consolidate()
         bar.close()
 
-    def record(self, run: ModelRun, spec: TaskSpec, task: Task, variant: Variant, p: Plan, metrics: dict[str, Any],
-               reference: dict[str, Any] | None, seconds: float) -> dict[str, Any]:
-        return make_record(sweep=self.config.name, fingerprint=self.config.fingerprint(), model=run.model.display,
-                           task=task, task_name=spec.display, task_type=spec.type, variant=variant, plan=p,
-                           metrics=metrics, reference=reference, seconds=seconds)
+    def record(
+        self,
+        run: ModelRun,
+        spec: TaskSpec,
+        task: Task,
+        variant: Variant,
+        p: Plan,
+        metrics: dict[str, Any],
+        reference: dict[str, Any] | None,
+        seconds: float,
+    ) -> dict[str, Any]:
+        return make_record(
+            sweep=self.config.name,
+            fingerprint=self.config.fingerprint(),
+            model=run.model.display,
+            task=task,
+            task_name=spec.display,
+            task_type=spec.type,
+            variant=variant,
+            plan=p,
+            metrics=metrics,
+            reference=reference,
+            seconds=seconds,
+        )

@@ -40,8 +40,13 @@ class TaskInfo:
 
     @classmethod
     def of(cls, task: Task) -> TaskInfo:
-        return cls(task.name, task.primary_metric, task.higher_is_better,
-                   frozenset(getattr(task, "log_metrics", frozenset())), dict(task.chance()))
+        return cls(
+            task.name,
+            task.primary_metric,
+            task.higher_is_better,
+            frozenset(getattr(task, "log_metrics", frozenset())),
+            dict(task.chance()),
+        )
 
     def chance(self) -> dict[str, float]:
         return dict(self.chance_levels)
@@ -112,8 +117,9 @@ class ChunkScorer:
                 raise
             halves = split_batch(batch)
             if halves is None:
-                raise RuntimeError(f"out of memory on a batch that cannot be split further ({exc}); lower the "
-                                   f"task's batch_size") from exc
+                raise RuntimeError(
+                    f"out of memory on a batch that cannot be split further ({exc}); lower the task's batch_size"
+                ) from exc
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
             self.result.oom_retries += 1
@@ -165,9 +171,20 @@ def record_status(metrics: dict[str, Any], primary: str, *, error: str | None = 
     return "nonfinite" if flagged or (isinstance(value, float) and not math.isfinite(value)) else "ok"
 
 
-def make_record(*, sweep: str, fingerprint: str, model: str, task: Task | TaskInfo, task_name: str, task_type: str,
-                variant: Variant, plan: Plan, metrics: dict[str, Any], reference: dict[str, Any] | None,
-                seconds: float) -> dict[str, Any]:
+def make_record(
+    *,
+    sweep: str,
+    fingerprint: str,
+    model: str,
+    task: Task | TaskInfo,
+    task_name: str,
+    task_type: str,
+    variant: Variant,
+    plan: Plan,
+    metrics: dict[str, Any],
+    reference: dict[str, Any] | None,
+    seconds: float,
+) -> dict[str, Any]:
     """One row of the results table for a finished (model, variant, task)."""
     metrics = dict(metrics)
     error = metrics.pop("error", None)
@@ -179,14 +196,34 @@ def make_record(*, sweep: str, fingerprint: str, model: str, task: Task | TaskIn
     d = op.to_dict() if op is not None else {}
     start, end = op.span(plan.num_layers) if op is not None else (None, None)
     return {
-        "sweep": sweep, "model": model, "task": task_name, "task_type": task_type, "variant": variant.id,
-        "op": variant.op_name, "params": variant.params(), "start": start, "end": end, "i": d.get("i"),
-        "j": d.get("j"), "n_affected": (end - start) if start is not None else 0, "seed": d.get("seed"),
-        "iterations": d.get("iterations"), "times": d.get("times"), "paper_n": variant.paper_n,
-        "num_layers": plan.num_layers, "steps": plan.describe(), "metric": primary, "score": metrics.get(primary),
-        "baseline": summary.get(f"baseline_{primary}"), "chance": summary.get(f"chance_{primary}"),
-        "normalised": summary.get(f"normalised_{primary}"), "status": status, "error": error, "seconds": seconds,
-        "schema": SCHEMA_VERSION, "fingerprint": fingerprint,
+        "sweep": sweep,
+        "model": model,
+        "task": task_name,
+        "task_type": task_type,
+        "variant": variant.id,
+        "op": variant.op_name,
+        "params": variant.params(),
+        "start": start,
+        "end": end,
+        "i": d.get("i"),
+        "j": d.get("j"),
+        "n_affected": (end - start) if start is not None else 0,
+        "seed": d.get("seed"),
+        "iterations": d.get("iterations"),
+        "times": d.get("times"),
+        "paper_n": variant.paper_n,
+        "num_layers": plan.num_layers,
+        "steps": plan.describe(),
+        "metric": primary,
+        "score": metrics.get(primary),
+        "baseline": summary.get(f"baseline_{primary}"),
+        "chance": summary.get(f"chance_{primary}"),
+        "normalised": summary.get(f"normalised_{primary}"),
+        "status": status,
+        "error": error,
+        "seconds": seconds,
+        "schema": SCHEMA_VERSION,
+        "fingerprint": fingerprint,
         **{f"m_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))},
     }
 

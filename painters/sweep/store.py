@@ -93,9 +93,11 @@ class ResultStore:
         if foreign and not force:
             self.close()
             names = ", ".join(p.name for p in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
-            raise StoreError(f"{self.records_dir}: {len(foreign)} record(s) do not belong to this sweep (another sweep "
-                             f"file, an older schema than {SCHEMA_VERSION}, or unreadable): {names}. Move them away, "
-                             f"or rerun with --force to discard them.")
+            raise StoreError(
+                f"{self.records_dir}: {len(foreign)} record(s) do not belong to this sweep (another sweep "
+                f"file, an older schema than {SCHEMA_VERSION}, or unreadable): {names}. Move them away, "
+                f"or rerun with --force to discard them."
+            )
         for path in foreign:
             path.unlink()
 
@@ -108,8 +110,9 @@ class ResultStore:
             holder = self._lock_file.read().strip() or "another process"
             self._lock_file.close()
             self._lock_file = None
-            raise StoreError(f"{self.root} is in use by a running sweep ({holder}); wait for it or use another "
-                             f"--out.") from None
+            raise StoreError(
+                f"{self.root} is in use by a running sweep ({holder}); wait for it or use another --out."
+            ) from None
         self._lock_file.seek(0)
         self._lock_file.truncate()
         self._lock_file.write(f"pid {os.getpid()}")
@@ -135,8 +138,10 @@ class ResultStore:
         return self.record_path(model, variant, task).exists()
 
     def write(self, record: dict[str, Any]) -> None:
-        atomic_write(self.record_path(record["model"], record["variant"], record["task"]),
-                     json.dumps(record, sort_keys=True, default=float).encode())
+        atomic_write(
+            self.record_path(record["model"], record["variant"], record["task"]),
+            json.dumps(record, sort_keys=True, default=float).encode(),
+        )
 
     def read(self, model: str, variant: str, task: str) -> dict[str, Any] | None:
         path = self.record_path(model, variant, task)

@@ -39,8 +39,9 @@ def _layer_count(model_id: str, where: dict) -> tuple[int | None, str | None]:
     resolved = resolve_model_id(model_id)
     source = local_path(resolved)
     try:
-        config = transformers.AutoConfig.from_pretrained(str(source) if source else resolved,
-                                                         local_files_only=source is None)
+        config = transformers.AutoConfig.from_pretrained(
+            str(source) if source else resolved, local_files_only=source is None
+        )
     except OSError:
         return None, "not cached here: its layer count needs the model's config (ops checked against no layer count)"
     names = getattr(config, "architectures", None) or []
@@ -87,8 +88,7 @@ def validate(path: str | Path) -> Report:
         try:
             load(task.type, data=task.data, split=task.split, limit=task.limit, **task.options)
         except HubUnavailableError:
-            report.notes.append(f"{config.locate((*loc, 'data'))}: {task.data!r} is a hub dataset: not checked "
-                                f"offline")
+            report.notes.append(f"{config.locate((*loc, 'data'))}: {task.data!r} is a hub dataset: not checked offline")
         except PaintersError as exc:
             field = "data" if isinstance(exc, FileNotFoundError) else "type"
             report.problems.append(f"{config.locate((*loc, field))}: {exc}")

@@ -74,8 +74,12 @@ class ImageClassification(BaseTask):
         return len(self.labels)
 
     def _prepare(self, processor: Any, batch_size: int) -> Iterator[Batch]:
-        for indices in tqdm(list(chunks(range(len(self)), batch_size)), desc=f"preprocess {self.name}", leave=False,
-                          disable=not self.progress):
+        for indices in tqdm(
+            list(chunks(range(len(self)), batch_size)),
+            desc=f"preprocess {self.name}",
+            leave=False,
+            disable=not self.progress,
+        ):
             rows = self.dataset[indices.start : indices.stop]
             images = [to_rgb(image) for image in rows[self.image_column]]
             inputs = processor(images=images, return_tensors="pt")

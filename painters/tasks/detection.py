@@ -100,8 +100,9 @@ class ObjectDetection(BaseTask):
 
     def _prepare(self, processor: Any, batch_size: int) -> Iterator[Batch]:
         records = list(zip(self.gt["images"], self._images))
-        for chunk in tqdm(list(chunks(records, batch_size)), desc=f"preprocess {self.name}", leave=False,
-                          disable=not self.progress):
+        for chunk in tqdm(
+            list(chunks(records, batch_size)), desc=f"preprocess {self.name}", leave=False, disable=not self.progress
+        ):
             images = [source() if callable(source) else to_rgb(source) for _, source in chunk]
             inputs = processor(images=images, return_tensors="pt")
             meta = {

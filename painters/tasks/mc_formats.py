@@ -21,6 +21,8 @@ class Item:
 
 
 Converter = Callable[[Mapping[str, Any]], Item]
+
+
 class Format(NamedTuple):
     """A multiple-choice record format: the keys a record must have, and its converter to an :class:`Item`."""
 

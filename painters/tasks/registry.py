@@ -72,8 +72,9 @@ def check_options(name: str, options: dict[str, Any]) -> None:
             key = ".".join(str(k) for k in err["loc"])
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(key, known, n=1)
-                problems.append(f"{key!r} is not an option of task {name!r}"
-                                + (f" (did you mean {close[0]!r}?)" if close else ""))
+                problems.append(
+                    f"{key!r} is not an option of task {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                )
             else:
                 problems.append(f"{key}={err.get('input')!r}: {err['msg']}")
         raise ConfigError("; ".join(problems) + f". Options of {name!r}: {', '.join(known)}") from None

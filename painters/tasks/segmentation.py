@@ -123,8 +123,12 @@ class SemanticSegmentation(BaseTask):
 
     def _prepare(self, processor: Any, batch_size: int) -> Iterator[Batch]:
         seen: list[torch.Tensor] = []  # per-batch class pixel counts, so no mask outlives its batch here
-        for chunk in tqdm(list(chunks(self._pairs, batch_size)), desc=f"preprocess {self.name}", leave=False,
-                          disable=not self.progress):
+        for chunk in tqdm(
+            list(chunks(self._pairs, batch_size)),
+            desc=f"preprocess {self.name}",
+            leave=False,
+            disable=not self.progress,
+        ):
             pairs = [pair() if callable(pair) else pair for pair in chunk]
             images = [to_rgb(image) for image, _ in pairs]
             masks = [self._mask(mask).to(torch.int16) for _, mask in pairs]

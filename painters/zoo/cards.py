@@ -34,9 +34,10 @@ DATA_NOTES = {
         "has 128-token blocks (about 1.1M tokens)."
     ),
 }
-DATA_NOTES["fashion-dpt"] = DATA_NOTES["fashion-yolos"].replace("COCO boxes tight around each item's pixels >= 32",
-                                                                "masks: 0 background, 1-10 class, 255 the "
-                                                                "faint fringe (pixels 1-31) of each item")
+DATA_NOTES["fashion-dpt"] = DATA_NOTES["fashion-yolos"].replace(
+    "COCO boxes tight around each item's pixels >= 32",
+    "masks: 0 background, 1-10 class, 255 the faint fringe (pixels 1-31) of each item",
+)
 
 METRIC_NAMES = {"top1": "top-1 accuracy", "map_50": "COCO mAP@50", "miou": "mIoU", "perplexity": "perplexity"}
 
@@ -72,8 +73,9 @@ def model_card(name: str, entry: dict[str, Any], recipe: Recipe | None = None) -
     """The ``README.md`` of a zoo model from its scores entry."""
     spec = registry.spec(name)
     recorded = entry.get("train", {}).get("recipe")
-    recipe = recipe or (Recipe(**{**recorded, "head_prefixes": tuple(recorded["head_prefixes"])}) if recorded
-                        else RECIPES[name])
+    recipe = recipe or (
+        Recipe(**{**recorded, "head_prefixes": tuple(recorded["head_prefixes"])}) if recorded else RECIPES[name]
+    )
     metric = METRIC_NAMES.get(spec.metric, spec.metric)
     shipped, full = entry.get("shipped", {}), entry.get("full", {})
     training = entry.get("train", {})
@@ -111,8 +113,12 @@ def model_card(name: str, entry: dict[str, Any], recipe: Recipe | None = None) -
             count = scores.get("tokens", scores.get("n", "?"))
             lines.append(f"| {label} | {count} | {_fmt(scores.get(spec.metric))} | {others} |")
     if entry.get("skip_layer"):
-        lines += ["", f"{metric} on the shipped data with one layer skipped (`painters.skip(i, i + 1)`), "
-                  "i = 0..11:", "", "`" + " ".join(_fmt(v) for v in entry["skip_layer"]) + "`"]
+        lines += [
+            "",
+            f"{metric} on the shipped data with one layer skipped (`painters.skip(i, i + 1)`), i = 0..11:",
+            "",
+            "`" + " ".join(_fmt(v) for v in entry["skip_layer"]) + "`",
+        ]
     return "\n".join(lines) + "\n"
 
 

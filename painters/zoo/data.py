@@ -31,8 +31,12 @@ def eval_scenes(count: int) -> list[scenes.Scene]:
 
 def write_scenes(folder: str | Path, count: int = SHIPPED_SCENES) -> Path:
     """``images/``, ``masks/`` and ``instances.json`` of the first ``count`` eval scenes."""
-    return scenes.write(eval_scenes(count), folder, scene_config(),
-                        f"Fashion-MNIST eval scenes: seed {EVAL_SCENE_SEED}, test images, first {count}")
+    return scenes.write(
+        eval_scenes(count),
+        folder,
+        scene_config(),
+        f"Fashion-MNIST eval scenes: seed {EVAL_SCENE_SEED}, test images, first {count}",
+    )
 
 
 def write_fashion_test(folder: str | Path, per_class: int = SHIPPED_IMAGES_PER_CLASS) -> Path:

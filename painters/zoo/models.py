@@ -81,8 +81,9 @@ def build(name: str, vocab_size: int = LLAMA_VOCAB, **overrides: Any) -> nn.Modu
     """A freshly initialised zoo model (call ``torch.manual_seed`` first for reproducible weights)."""
     kwargs = {**CONFIGS[name], **overrides}
     if name == "tiny-llama":
-        config = transformers.LlamaConfig(vocab_size=vocab_size, bos_token_id=1, eos_token_id=2, pad_token_id=0,
-                                          **kwargs)
+        config = transformers.LlamaConfig(
+            vocab_size=vocab_size, bos_token_id=1, eos_token_id=2, pad_token_id=0, **kwargs
+        )
         return transformers.LlamaForCausalLM(config)
     labels = id2label(name)
     label_kwargs = {"id2label": labels, "label2id": {v: k for k, v in labels.items()}}
@@ -103,8 +104,12 @@ def _randomise_embeddings(model: nn.Module) -> None:
     ten identical zero detection tokens would only tell themselves apart through the Hungarian matching."""
     std = model.config.initializer_range
     for name, param in model.named_parameters():
-        if name.rsplit(".", 1)[-1] in ("cls_token", "detection_tokens", "position_embeddings",
-                                       "mid_position_embeddings"):
+        if name.rsplit(".", 1)[-1] in (
+            "cls_token",
+            "detection_tokens",
+            "position_embeddings",
+            "mid_position_embeddings",
+        ):
             with torch.no_grad():
                 nn.init.trunc_normal_(param, std=std, a=-2 * std, b=2 * std)
 

@@ -93,8 +93,9 @@ def make_scene(images: np.ndarray, labels: np.ndarray, seed: int, index: int, co
     return _annotate(image, instances, np.asarray(sources, dtype=np.int64), labels, config.threshold)
 
 
-def _annotate(image: np.ndarray, instances: np.ndarray, sources: np.ndarray, labels: np.ndarray,
-              threshold: int) -> Scene:
+def _annotate(
+    image: np.ndarray, instances: np.ndarray, sources: np.ndarray, labels: np.ndarray, threshold: int
+) -> Scene:
     """Class mask and tight boxes from the instance map (items without a foreground pixel are dropped)."""
     mask = np.zeros_like(image)
     boxes, categories, kept = [], [], []
@@ -118,8 +119,9 @@ def _annotate(image: np.ndarray, instances: np.ndarray, sources: np.ndarray, lab
     )  # fmt: skip
 
 
-def generate(images: np.ndarray, labels: np.ndarray, count: int, seed: int, config: SceneConfig | None = None,
-             start: int = 0) -> Iterator[Scene]:
+def generate(
+    images: np.ndarray, labels: np.ndarray, count: int, seed: int, config: SceneConfig | None = None, start: int = 0
+) -> Iterator[Scene]:
     """Scenes ``start .. start + count - 1`` of the stream ``seed``."""
     config = config or SceneConfig()
     for index in range(start, start + count):
@@ -136,8 +138,9 @@ def segmentation_labels() -> list[str]:
     return ["background", *CLASS_NAMES]
 
 
-def write(scenes: Sequence[Scene], folder: str | Path, config: SceneConfig | None = None,
-          description: str = "") -> Path:
+def write(
+    scenes: Sequence[Scene], folder: str | Path, config: SceneConfig | None = None, description: str = ""
+) -> Path:
     """Write ``images/NNNNN.png``, ``masks/NNNNN.png`` (class-index PNGs) and ``instances.json`` (COCO).
 
     Returns the folder. Image ids are 1..N in order; annotation ids 1..M.

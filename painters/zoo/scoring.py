@@ -57,8 +57,9 @@ def fashion_test_dataset() -> Any:
     from PIL import Image
 
     images, labels = fashion_mnist.load("test")
-    features = datasets.Features({"image": datasets.Image(),
-                                  "label": datasets.ClassLabel(names=list(fashion_mnist.CLASS_NAMES))})
+    features = datasets.Features(
+        {"image": datasets.Image(), "label": datasets.ClassLabel(names=list(fashion_mnist.CLASS_NAMES))}
+    )
     return datasets.Dataset.from_dict(
         {"image": [Image.fromarray(image, mode="L") for image in images], "label": labels.tolist()}, features=features
     )
@@ -96,8 +97,9 @@ def unigram_perplexity(tokenizer: Any, train: str, heldout: str) -> float:
     return math.exp(nll)
 
 
-def evaluate_model(name: str, root: str | Path | None = None, *, full: bool = True, profile: bool = True,
-                   progress: bool = False) -> dict[str, Any]:
+def evaluate_model(
+    name: str, root: str | Path | None = None, *, full: bool = True, profile: bool = True, progress: bool = False
+) -> dict[str, Any]:
     """Scores of a saved zoo model: ``shipped`` (zoo/data), ``full`` (whole eval set) and ``skip_layer``
     (the primary metric on the shipped data with each layer skipped), plus the unigram baseline for the LM.
     ``full`` (and the unigram baseline) are left out where the source data is not installed."""
@@ -114,15 +116,31 @@ def evaluate_model(name: str, root: str | Path | None = None, *, full: bool = Tr
     if name == "tiny-llama" and text.available():
         train_text = text.train_text()
         result["shipped"]["unigram_perplexity"] = round(
-            unigram_perplexity(processor, train_text, registry.data_path(name, root).read_text(encoding="utf-8")), 3)
+            unigram_perplexity(processor, train_text, registry.data_path(name, root).read_text(encoding="utf-8")), 3
+        )
         if "full" in result:
             result["full"]["unigram_perplexity"] = round(
-                unigram_perplexity(processor, train_text, text.heldout_text() + "\n"), 3)
+                unigram_perplexity(processor, train_text, text.heldout_text() + "\n"), 3
+            )
     return result
 
 
-_KEEP = ("top1", "top5", "map", "map_50", "map_75", "mar_100", "miou", "pixel_acc", "mean_acc", "perplexity", "nll",
-         "tokens", "n", "chance")
+_KEEP = (
+    "top1",
+    "top5",
+    "map",
+    "map_50",
+    "map_75",
+    "mar_100",
+    "miou",
+    "pixel_acc",
+    "mean_acc",
+    "perplexity",
+    "nll",
+    "tokens",
+    "n",
+    "chance",
+)
 
 
 def _keep(metrics: dict[str, float]) -> dict[str, float]:

@@ -45,8 +45,14 @@ def _raw() -> str:
     command = shutil.which("bible")
     if command is None:
         raise CorpusMissing(INSTALL_HINT)
-    result = subprocess.run([command, "-f", "Gen1:1-Rev22:21"], stdin=subprocess.DEVNULL, capture_output=True,
-                            text=True, check=True, timeout=120)
+    result = subprocess.run(
+        [command, "-f", "Gen1:1-Rev22:21"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return result.stdout
 
 

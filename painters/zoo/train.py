@@ -42,8 +42,14 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "fashion-vit": Recipe(epochs=7, batch_size=64, lr=2e-3, extra={"shift": 1}),
-    "fashion-yolos": Recipe(epochs=25, batch_size=64, lr=1e-3, samples=8000, head_lr=3.0,
-                            head_prefixes=("class_labels_classifier", "bbox_predictor")),
+    "fashion-yolos": Recipe(
+        epochs=25,
+        batch_size=64,
+        lr=1e-3,
+        samples=8000,
+        head_lr=3.0,
+        head_prefixes=("class_labels_classifier", "bbox_predictor"),
+    ),
     "fashion-dpt": Recipe(epochs=8, batch_size=64, lr=2e-3, samples=8000, init="fashion-vit"),
     "tiny-llama": Recipe(epochs=5, batch_size=32, lr=3e-3, weight_decay=0.1),
 }
@@ -104,9 +110,17 @@ def segmentation_loss(model: nn.Module, inputs: dict[str, Any]) -> torch.Tensor:
     return nn.functional.cross_entropy(logits, labels, ignore_index=scenes.IGNORE)
 
 
-def fit(model: nn.Module, recipe: Recipe, batches: Callable[[int], Iterator[dict[str, Any]]], steps_per_epoch: int,
-        *, loss_fn: Callable[[nn.Module, dict[str, Any]], torch.Tensor] = model_loss, max_steps: int | None = None,
-        progress: bool = True, desc: str = "train") -> TrainLog:
+def fit(
+    model: nn.Module,
+    recipe: Recipe,
+    batches: Callable[[int], Iterator[dict[str, Any]]],
+    steps_per_epoch: int,
+    *,
+    loss_fn: Callable[[nn.Module, dict[str, Any]], torch.Tensor] = model_loss,
+    max_steps: int | None = None,
+    progress: bool = True,
+    desc: str = "train",
+) -> TrainLog:
     """Train ``model`` with AdamW and linear warmup + cosine decay; ``batches(epoch)`` yields model kwargs
     (with ``labels``) and ``loss_fn(model, kwargs)`` gives the loss."""
     total = recipe.epochs * steps_per_epoch if max_steps is None else min(max_steps, recipe.epochs * steps_per_epoch)
@@ -120,8 +134,11 @@ def fit(model: nn.Module, recipe: Recipe, batches: Callable[[int], Iterator[dict
         for inputs in batches(epoch):
             if log.steps >= total:
                 break
-            scale = (log.steps + 1) / warmup if log.steps < warmup else 0.5 * (
-                1 + math.cos(math.pi * (log.steps - warmup) / max(1, total - warmup)))
+            scale = (
+                (log.steps + 1) / warmup
+                if log.steps < warmup
+                else 0.5 * (1 + math.cos(math.pi * (log.steps - warmup) / max(1, total - warmup)))
+            )
             for group, lr in zip(optimizer.param_groups, base):
                 group["lr"] = lr * scale
             loss = loss_fn(model, inputs)
@@ -270,18 +287,29 @@ def train_tokenizer(corpus: str, vocab_size: int = models.LLAMA_VOCAB) -> Any:
     tokenizer = Tokenizer(BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(SPECIAL_TOKENS),
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tokenizer.train_from_iterator(corpus.split("\n\n"), trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
-                                   model_max_length=models.LLAMA_CONTEXT, clean_up_tokenization_spaces=False)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+        model_max_length=models.LLAMA_CONTEXT,
+        clean_up_tokenization_spaces=False,
+    )
 
 
 # ---- one entry point per zoo model ------------------------------------------------------------------------------
 
 
-def train(name: str, folder: str | Path, recipe: Recipe | None = None, *, max_steps: int | None = None,
-          progress: bool = True) -> TrainLog:
+def train(
+    name: str, folder: str | Path, recipe: Recipe | None = None, *, max_steps: int | None = None, progress: bool = True
+) -> TrainLog:
     """Train zoo model ``name`` with ``recipe`` (default ``RECIPES[name]``) and save it to ``folder``.
 
     A recipe with ``init`` starts from the backbone of that zoo model, read from ``folder``'s parent.
@@ -304,8 +332,9 @@ def train(name: str, folder: str | Path, recipe: Recipe | None = None, *, max_st
         else:
             batches, steps = scene_batches(recipe, "masks" if name == "fashion-dpt" else "boxes")
     loss_fn = segmentation_loss if name == "fashion-dpt" else model_loss
-    log = fit(model, recipe, batches, steps, loss_fn=loss_fn, max_steps=max_steps, progress=progress,
-              desc=f"train {name}")
+    log = fit(
+        model, recipe, batches, steps, loss_fn=loss_fn, max_steps=max_steps, progress=progress, desc=f"train {name}"
+    )
     save(model, processor, folder)
     log.seconds = time.perf_counter() - start
     return log
@@ -318,9 +347,12 @@ def _load_classifier(folder: Path) -> nn.Module:
     import transformers
 
     if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"{folder} holds no model to start from: train {folder.name} first "
-                                f"(`python -m painters.zoo train {folder.name} --out {folder.parent}`)")
+        raise FileNotFoundError(
+            f"{folder} holds no model to start from: train {folder.name} first "
+            f"(`python -m painters.zoo train {folder.name} --out {folder.parent}`)"
+        )
     return transformers.ViTForImageClassification.from_pretrained(folder, dtype=torch.float32)
+
 
 _VIT_TO_V4_NAMES = (
     ("attention.q_proj.", "attention.attention.query."), ("attention.k_proj.", "attention.attention.key."),
