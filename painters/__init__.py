@@ -31,6 +31,15 @@ from painters.plan import Plan, resolve
 __version__ = "0.1.0"
 
 
+def __getattr__(name: str):
+    """``painters.<op>``: the constructor of any registered op (built-in or from a plugin)."""
+    from painters.ops import OPS, constructor
+
+    if name in OPS:
+        return constructor(name)
+    raise AttributeError(f"module 'painters' has no attribute {name!r}")
+
+
 def supported_architectures() -> list[str]:
     """The ``config.model_type`` names painters supports out of the box."""
     return sorted(ARCHITECTURES)

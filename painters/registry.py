@@ -51,6 +51,13 @@ class Registry(Mapping[str, T], Generic[T]):
             self._aliases[alias] = name
         return item
 
+    def unregister(self, name: str) -> T:
+        """Remove ``name`` and its aliases (tests, notebooks that redefine a plugin); returns the entry."""
+        key = self.resolve(name)
+        for alias in self.aliases_of(key):
+            del self._aliases[alias]
+        return self._items.pop(key)
+
     def resolve(self, name: str) -> str:
         """The registered name behind ``name`` (itself or an alias); unknown names raise with suggestions."""
         key = self._aliases.get(name, name) if isinstance(name, str) else name

@@ -63,7 +63,7 @@ def test_quickstart_runs_on_the_shipped_zoo(tmp_path, monkeypatch) -> None:
     import pandas as pd
 
     from painters.plot import plot_results
-    from painters.sweep.config import OpSpec, RangeBounds
+    from painters.sweep.op_specs import validate_op_spec
     from painters.sweep.runner import SweepRunner
 
     monkeypatch.chdir(ROOT)
@@ -71,7 +71,9 @@ def test_quickstart_runs_on_the_shipped_zoo(tmp_path, monkeypatch) -> None:
     runs = [run.model_copy(update={"tasks": [task.model_copy(update={"limit": 256 if task.type == "perplexity"
                                                                          else 20}) for task in run.tasks]})
             for run in config.runs]  # fmt: skip
-    cut = config.model_copy(update={"models": runs, "ops": [OpSpec(op="skip", ranges=RangeBounds(max_width=1))]})
+    cut = config.model_copy(
+        update={"models": runs, "ops": [validate_op_spec({"op": "skip", "ranges": {"max_width": 1}})]}
+    )
     stats = SweepRunner(cut, tmp_path, progress=False).run()
     table = pd.read_parquet(tmp_path / "results.parquet")
     assert stats.written == 4 * 13 and len(table) == 52

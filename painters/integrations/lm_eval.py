@@ -44,10 +44,9 @@ def parse_ops(text: str | Sequence[Any] | None) -> tuple[Any, ...]:
     ops = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         name, *params = part.split(":")
-        factory = getattr(painters, name, None)
-        if name not in painters.OPS or factory is None:
+        if name not in painters.OPS:
             raise UnknownNameError(f"in ops={text!r}: {painters.OPS.unknown_message(name)}")
-        ops.append(factory(*(int(p) for p in params)))
+        ops.append(painters.OPS[name].from_args(params))
     return tuple(ops)
 
 

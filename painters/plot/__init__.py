@@ -13,14 +13,15 @@ means when the grid is at most 16 x 16.
 from painters.plot._common import NoDataError
 from painters.plot.degradation import degradation_curves, degradation_data, degradation_figure
 from painters.plot.loop import loop_grid, loop_heatmap
+from painters.plot.op_meta import ops_with_figure
 from painters.plot.overview import overview_figure
-from painters.plot.ranges import RANGE_OPS, range_grid, range_heatmap
+from painters.plot.ranges import range_grid, range_heatmap
 from painters.plot.results import load_similarity, plot_results
 from painters.plot.similarity import similarity_heatmap
 from painters.plot.swap import swap_grid, swap_heatmap
 
 __all__ = [
-    "RANGE_OPS",
+    "ops_with_figure",
     "NoDataError",
     "degradation_curves",
     "degradation_data",

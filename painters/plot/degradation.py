@@ -14,34 +14,22 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from painters.plot._common import NoDataError, panel_columns, select_task, title, usable
+from painters.plot.op_meta import line_labels, op_order
 
-OP_ORDER = ("skip", "middle_repeat", "repeat", "reverse", "shuffle", "swap", "parallel", "order")
 YLIM = (-1.0, 2.0)
 """The y axis spans the data but never goes past these limits (points outside are off the chart)."""
 
 
-def line_labels(rows: pd.DataFrame) -> pd.Series:
-    """The line each row belongs to: its op, ``"parallel xK"`` for looped parallel (K > 1) and ``"repeat xK"``
-    when the rows hold several repeat counts."""
-    labels = rows["op"].astype(str).copy()
-    if "iterations" in rows.columns:
-        looped = (rows["op"] == "parallel") & (rows["iterations"].fillna(1) > 1)
-        labels[looped] = "parallel x" + rows.loc[looped, "iterations"].astype("int64").astype(str)
-    if "times" in rows.columns:
-        repeats = (rows["op"] == "repeat") & rows["times"].notna()
-        if rows.loc[repeats, "times"].nunique() > 1:
-            labels[repeats] = "repeat x" + rows.loc[repeats, "times"].astype("int64").astype(str)
-    return labels
-
-
 def line_order(labels: Sequence[str]) -> list[str]:
-    """Lines in the paper's order (skip, middle repeat, repeat, reverse, shuffle, swap, parallel, parallel xK),
-    then any others alphabetically."""
+    """Lines in the ops' registration order (the paper's for the built-ins: skip, middle repeat, repeat, reverse,
+    shuffle, swap, parallel, parallel xK), then any others alphabetically."""
+    order = op_order()
 
     def key(label: str) -> tuple[int, int, str]:
-        op, _, k = label.partition(" x")
-        rank = OP_ORDER.index(op) if op in OP_ORDER else len(OP_ORDER)
-        return rank, int(k) if k.isdigit() else 0, label
+        op, _, k = label.partition(" ")
+        rank = order.index(op) if op in order else len(order)
+        digits = "".join(ch for ch in k if ch.isdigit())
+        return rank, int(digits) if digits else 0, label
 
     return sorted(set(labels), key=key)
 

@@ -47,6 +47,7 @@ def loop_heatmap(
     vmin: float | None = NORMALISED_RANGE[0],
     vmax: float | None = NORMALISED_RANGE[1],
     annot: bool | None = None,
+    op: str = "parallel",
 ) -> Axes:
     """Heatmap of looped parallel: one row per span that was run with ``iterations > 1`` (labelled ``"[s, e)"``),
     one column per iteration count (the span's plain parallel, ``iterations == 1``, included when present).
@@ -54,7 +55,7 @@ def loop_heatmap(
     rows, task = select_task(df, task)
     if "iterations" not in rows.columns:
         raise NoDataError("the table has no iterations column")
-    rows = rows[(rows["op"] == "parallel") & rows["start"].notna() & rows["end"].notna()]
+    rows = rows[(rows["op"] == op) & rows["start"].notna() & rows["end"].notna()]
     looped = rows[rows["iterations"].fillna(1) > 1]
     if looped.empty:
         raise NoDataError(f"no looped parallel rows (iterations > 1) for task {task!r}")

@@ -8,7 +8,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from painters.plot._common import NoDataError, panel_columns, usable
-from painters.plot.ranges import RANGE_OPS, range_heatmap
+from painters.plot.op_meta import ops_with_figure
+from painters.plot.ranges import range_heatmap
 from painters.plot.swap import swap_heatmap
 
 
@@ -16,10 +17,11 @@ def overview_figure(
     df: pd.DataFrame, op: str = "skip", tasks: Sequence[str] | None = None, *, fig: Figure | None = None
 ) -> Figure:
     """A panel per task (default: every task with rows for ``op``, in table order) holding the same heatmap
-    ``range_heatmap(df, op, task)`` (or ``swap_heatmap`` for ``op="swap"``) draws alone. Draws on ``fig`` when
-    given (it should be empty). Raises ``NoDataError`` when no task has rows for ``op``."""
-    if op != "swap" and op not in RANGE_OPS:
-        raise ValueError(f"op must be 'swap' or one of {list(RANGE_OPS)}, got {op!r}")
+    ``range_heatmap(df, op, task)`` (or ``swap_heatmap`` for a pair op such as ``swap``) draws alone. Draws on
+    ``fig`` when given (it should be empty). Raises ``NoDataError`` when no task has rows for ``op``."""
+    heatmaps = ops_with_figure("swap_heatmap") + ops_with_figure("range_heatmap")
+    if op not in heatmaps:
+        raise ValueError(f"op must be one of {heatmaps} (the ops with a heatmap), got {op!r}")
     rows = usable(df)
     if tasks is None:
         tasks = [str(t) for t in pd.unique(rows["task"]) if (rows[rows["task"] == t]["op"] == op).any()]
@@ -32,8 +34,8 @@ def overview_figure(
     fig.set_layout_engine("constrained")
     for k, task in enumerate(tasks):
         ax = fig.add_subplot(nrows, ncols, k + 1)
-        if op == "swap":
-            swap_heatmap(rows, task, ax=ax)
+        if op in ops_with_figure("swap_heatmap"):
+            swap_heatmap(rows, task, ax=ax, op=op)
         else:
             range_heatmap(rows, op, task, ax=ax)
     return fig

@@ -1,6 +1,8 @@
-"""Start x end heatmaps of range ops (skip, repeat, reverse, shuffle, parallel, middle_repeat)."""
+"""Start x end heatmaps of the ops that declare the ``range_heatmap`` figure (skip, repeat, reverse, ...)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 from matplotlib.axes import Axes
@@ -15,22 +17,15 @@ from painters.plot._common import (
     select_task,
     title,
 )
-
-RANGE_OPS = ("skip", "middle_repeat", "repeat", "reverse", "shuffle", "parallel")
-"""Ops that plot_results draws as start x end heatmaps."""
+from painters.plot.op_meta import default_filter, select, split_params
 
 
-def range_rows(
-    df: pd.DataFrame, op: str, task: str | None, *, iterations: int | None = 1, times: int | None = None
-) -> tuple[pd.DataFrame, str]:
-    """The rows of ``op`` on ``task`` that have a span; parallel is cut to ``iterations`` (None: all),
-    repeat to ``times`` (None: all)."""
+def range_rows(df: pd.DataFrame, op: str, task: str | None, **params: Any) -> tuple[pd.DataFrame, str]:
+    """The rows of ``op`` on ``task`` that have a span, cut to the split parameter values in ``params``
+    (default: :func:`~painters.plot.op_meta.default_filter`, e.g. plain parallel; a None value keeps all)."""
     rows, task = select_task(df, task)
-    rows = rows[(rows["op"] == op) & rows["start"].notna() & rows["end"].notna()]
-    if op == "parallel" and iterations is not None and "iterations" in rows.columns:
-        rows = rows[rows["iterations"].fillna(1) == iterations]
-    if op == "repeat" and times is not None and "times" in rows.columns:
-        rows = rows[rows["times"] == times]
+    rows = select(rows, op, {**default_filter(op), **params})
+    rows = rows[rows["start"].notna() & rows["end"].notna()]
     if rows.empty:
         raise NoDataError(f"no {op} rows with a span for task {task!r}")
     return rows, task
@@ -50,27 +45,27 @@ def range_heatmap(
     task: str | None = None,
     ax: Axes | None = None,
     *,
-    iterations: int | None = 1,
-    times: int | None = None,
     cmap: str = NORMALISED_CMAP,
     vmin: float | None = NORMALISED_RANGE[0],
     vmax: float | None = NORMALISED_RANGE[1],
     annot: bool | None = None,
+    **params: Any,
 ) -> Axes:
     """Heatmap of the normalised score of ``op`` over spans ``[start, end)``: rows are the start layer 0..T-1,
     columns the (exclusive) end layer 1..T; cells average every row of the span (shuffle seeds, repeats).
 
-    ``parallel`` keeps ``iterations == 1`` unless ``iterations`` says otherwise (None averages all);
-    ``times`` picks one repeat count. ``task`` may be None when the table holds one task. Colours are clipped
-    to ``[vmin, vmax]``; annotations show the true means. Returns the Axes.
+    ``params`` pick values of the op's split parameters: ``parallel`` keeps ``iterations == 1`` unless
+    ``iterations=`` says otherwise (None averages all); ``times=`` picks one repeat count. ``task`` may be None
+    when the table holds one task. Colours are clipped to ``[vmin, vmax]``; annotations show the true means.
+    Returns the Axes.
     """
-    rows, task = range_rows(df, op, task, iterations=iterations, times=times)
+    rows, task = range_rows(df, op, task, **params)
     grid = range_grid(rows, num_layers(rows))
-    what = op
-    if op == "parallel" and iterations is not None and iterations != 1:
-        what = f"parallel x{iterations}"
-    elif op == "repeat" and times is not None:
-        what = f"repeat x{times}"
+    where = {**default_filter(op), **params}
+    what = op + "".join(
+        f" {i.meta.id_prefix}{where[i.name]}" for i in split_params(op)
+        if where.get(i.name) is not None and not i.meta.hides(where[i.name])
+    )  # fmt: skip
     return draw_heatmap(
         grid,
         ax,
@@ -83,11 +78,3 @@ def range_heatmap(
         vmax=vmax,
         annot=annot,
     )
-
-
-def repeat_counts(df: pd.DataFrame) -> list[int | None]:
-    """The distinct ``times`` of repeat rows (``[None]`` when there is at most one: one heatmap covers them)."""
-    if "times" not in df.columns:
-        return [None]
-    counts = sorted(int(t) for t in pd.unique(df.loc[df["op"] == "repeat", "times"].dropna()))
-    return [None] if len(counts) <= 1 else list(counts)

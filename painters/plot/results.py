@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 from painters.plot._common import NoDataError, check_formats, joined, safe_name, save_figure, usable
 from painters.plot.degradation import degradation_figure
 from painters.plot.loop import loop_heatmap
+from painters.plot.op_meta import ops_with_figure, panels
 from painters.plot.overview import overview_figure
-from painters.plot.ranges import RANGE_OPS, range_heatmap, repeat_counts
+from painters.plot.ranges import range_heatmap
 from painters.plot.similarity import similarity_heatmap
 from painters.plot.swap import swap_heatmap
 
@@ -35,12 +36,14 @@ def plot_results(
     """Draw every figure that ``results_dir/results.parquet`` and ``results_dir/similarity/*.npy`` support and
     write each in every format under ``out_dir`` (default ``results_dir/plots``). Returns the paths written.
 
-    Files, per task ``<t>`` (named as the similarity files): ``<op>_heatmap_<t>`` for each range op present
-    (``repeat_x<K>_heatmap_<t>`` when several repeat counts were run), ``swap_heatmap_<t>``,
-    ``loop_heatmap_<t>`` (looped parallel), ``similarity_<t>``; one ``degradation`` figure with a panel per
-    task; and, when the table holds several tasks, ``skip_heatmap_all`` and ``swap_heatmap_all``
-    (:func:`overview_figure`: a panel per task, i.e. every model of a multi-model sweep side by side). A figure
-    the table has no rows for is skipped.
+    Which figures an op gets is what it declares (``Op.figures``). Files, per task ``<t>`` (named as the
+    similarity files): ``<op>_heatmap_<t>`` for each op with a ``range_heatmap`` present (one per value of its
+    split parameters where they are named: ``repeat_x<K>_heatmap_<t>`` when several repeat counts were run,
+    ``parallel_x<K>_heatmap_<t>`` for looped parallel), ``swap_heatmap_<t>``, ``loop_heatmap_<t>`` (looped
+    parallel), ``similarity_<t>``; one ``degradation`` figure with a panel per task; and, when the table holds
+    several tasks, ``<op>_heatmap_all`` for the ops with an ``overview`` (skip, swap: :func:`overview_figure`, a
+    panel per task, i.e. every model of a multi-model sweep side by side). A figure the table has no rows for
+    is skipped.
     Raises ``FileNotFoundError`` when the directory has neither a results table nor similarity matrices.
     """
     results_dir = Path(results_dir)
@@ -68,13 +71,17 @@ def plot_results(
     for task in tasks:
         slug = safe_name(task)
         rows = df[df["task"] == task]
-        for op in (o for o in RANGE_OPS if o in set(rows["op"])):
-            for times in repeat_counts(rows) if op == "repeat" else [None]:
-                name = op if times is None else f"{op}_x{times}"
-                heatmap_file(f"{name}_heatmap_{slug}", range_heatmap, rows, op, task, times=times)
-        heatmap_file(f"swap_heatmap_{slug}", swap_heatmap, rows, task)
-        heatmap_file(f"loop_heatmap_{slug}", loop_heatmap, rows, task)
-    for op in ("skip", "swap") if len(tasks) > 1 else ():
+        present = set(rows["op"])
+        for op in (o for o in ops_with_figure("range_heatmap") if o in present):
+            for label, where in panels(rows, op, heatmaps=True):
+                name = op + label.replace(" ", "_")
+                heatmap_file(f"{name}_heatmap_{slug}", range_heatmap, rows, op, task, **where)
+        for op in (o for o in ops_with_figure("swap_heatmap") if o in present):
+            heatmap_file(f"{op}_heatmap_{slug}", swap_heatmap, rows, task, op=op)
+        for op in (o for o in ops_with_figure("loop_heatmap") if o in present):
+            heatmap_file(f"loop_heatmap_{slug}" if op == "parallel" else f"{op}_loop_heatmap_{slug}",
+                         loop_heatmap, rows, task, op=op)  # fmt: skip
+    for op in ops_with_figure("overview") if len(tasks) > 1 else ():
         try:
             fig = overview_figure(df, op, fig=Figure())
         except NoDataError:

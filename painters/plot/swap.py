@@ -40,17 +40,18 @@ def swap_heatmap(
     vmin: float | None = NORMALISED_RANGE[0],
     vmax: float | None = NORMALISED_RANGE[1],
     annot: bool | None = None,
+    op: str = "swap",
 ) -> Axes:
     """Heatmap of the normalised score of swapping layers i (rows) and j (columns), symmetric, 0..T-1 on both
-    axes. ``task`` may be None when the table holds one task. Returns the Axes."""
+    axes. ``task`` may be None when the table holds one task; ``op`` names a pair op (i, j). Returns the Axes."""
     rows, task = select_task(df, task)
-    rows = rows[(rows["op"] == "swap") & rows["i"].notna() & rows["j"].notna()]
+    rows = rows[(rows["op"] == op) & rows["i"].notna() & rows["j"].notna()]
     if rows.empty:
-        raise NoDataError(f"no swap rows for task {task!r}")
+        raise NoDataError(f"no {op} rows for task {task!r}")
     return draw_heatmap(
         swap_grid(rows, num_layers(rows)),
         ax,
-        title=title("swap", rows, task),
+        title=title(op, rows, task),
         xlabel="layer j",
         ylabel="layer i",
         cbar_label=normalised_label(vmin, vmax),

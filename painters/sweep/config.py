@@ -14,10 +14,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from painters.errors import PaintersError
-from painters.ops import OPS
+from painters.sweep.op_specs import OpSpec, shorthand, validate_op_spec
+from painters.sweep.op_specs import RangeBounds as RangeBounds  # re-exported
 
 
 class SweepError(PaintersError, ValueError):
@@ -120,65 +131,6 @@ class TaskSpec(_Strict):
         return self.type if not self.data else f"{self.type}:{Path(self.data.rstrip('/')).name}"
 
 
-class RangeBounds(_Strict):
-    min_width: int = Field(default=1, ge=1)
-    max_width: int | None = Field(default=None, ge=1)
-    start: int | None = Field(default=None, ge=0, description="only ranges starting at or after this layer")
-    end: int | None = Field(default=None, ge=1, description="only ranges ending at or before this layer")
-
-
-class OpSpec(_Strict):
-    """One op with its generators. Exactly one way of choosing spans: ``start``/``end``, ``ranges``, ``paper_n``
-    (swap: ``i``/``j`` or ``pairs``; order: ``steps``)."""
-
-    op: str
-    start: int | None = Field(default=None, ge=0)
-    end: int | None = Field(default=None, ge=1)
-    ranges: Literal["all"] | RangeBounds | None = None
-    paper_n: Literal["all"] | list[int] | int | None = None
-    i: int | None = Field(default=None, ge=0)
-    j: int | None = Field(default=None, ge=0)
-    pairs: Literal["all", "adjacent"] | list[tuple[int, int]] | None = None
-    seeds: Annotated[int, Field(ge=1, le=10_000)] | list[int] | None = None
-    iterations: Annotated[int, Field(ge=1, le=10_000)] | list[Annotated[int, Field(ge=1, le=10_000)]] | None = None
-    times: Annotated[int, Field(ge=1, le=10_000)] | list[Annotated[int, Field(ge=1, le=10_000)]] | None = None
-    steps: list[Any] | None = None
-
-    @field_validator("ranges", mode="before")
-    @classmethod
-    def _ranges(cls, value: Any) -> Any:
-        if isinstance(value, str) and value != "all":
-            raise ValueError(f"ranges must be 'all' or a mapping {{min_width, max_width, start, end}}, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _one_way(self) -> OpSpec:
-        if self.op not in OPS:
-            raise ValueError(OPS.unknown_message(self.op))
-        ways = ("start", "ranges", "paper_n", "i", "pairs", "steps")
-        chosen = [name for name in ways if getattr(self, name) is not None]
-        if self.op == "order":
-            if chosen != ["steps"]:
-                raise ValueError("order needs exactly 'steps' (a list of layers and [a, b] parallel groups)")
-        elif self.op == "swap":
-            if chosen not in (["i"], ["pairs"]) or (chosen == ["i"] and self.j is None):
-                raise ValueError("swap needs 'i' and 'j', or 'pairs' ('all', 'adjacent' or a list of [i, j])")
-        elif (
-            len(chosen) != 1
-            or chosen[0] not in ("start", "ranges", "paper_n")
-            or (chosen == ["start"] and self.end is None)
-        ):
-            raise ValueError(
-                f"{self.op} needs exactly one of: 'start' and 'end', 'ranges' ('all' or "
-                f"{{min_width, max_width}}), 'paper_n' ('all', N or a list of N); got {chosen or 'none'}"
-            )
-        extras = {"seeds": "shuffle", "iterations": "parallel", "times": "repeat"}
-        for field, owner in extras.items():
-            if getattr(self, field) is not None and self.op != owner:
-                raise ValueError(f"'{field}' only applies to {owner}, not {self.op}")
-        return self
-
-
 class RunnerSpec(_Strict):
     chunk: int = Field(default=32, ge=1, description="variants scored per pass over the data (records land per chunk)")
     share: bool = Field(default=True, description="resume variants from the recorded state before their first change")
@@ -200,7 +152,7 @@ class SweepConfig(_Strict):
     model: ModelSpec | None = None
     tasks: list[TaskSpec] | None = Field(default=None, min_length=1)
     models: list[ModelRun] | None = Field(default=None, min_length=1)
-    ops: list[OpSpec] = Field(min_length=1)
+    ops: list[SerializeAsAny[Annotated[OpSpec, PlainValidator(validate_op_spec)]]] = Field(min_length=1)
     baseline: bool = True
     runner: RunnerSpec = Field(default_factory=RunnerSpec)
 
@@ -208,25 +160,7 @@ class SweepConfig(_Strict):
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         """``- skip: all`` / ``- skip: {ranges: all}`` / ``- {op: skip, ranges: all}`` all mean the same."""
-        if not isinstance(value, list):
-            return value
-        out = []
-        for item in value:
-            if isinstance(item, dict) and "op" not in item and len(item) == 1:
-                ((name, params),) = item.items()
-                if params == "all":
-                    params = {"pairs": "all"} if name == "swap" else {"ranges": "all"}
-                elif isinstance(params, list) and name == "order":
-                    params = {"steps": params}
-                elif isinstance(params, list) and len(params) == 2:  # `- skip: [4, 8]`, `- swap: [2, 9]`
-                    params = dict(zip(("i", "j") if name == "swap" else ("start", "end"), params))
-                if not isinstance(params, dict):
-                    raise ValueError(
-                        f"op {name!r}: expected 'all', [start, end] or a mapping of parameters, got {params!r}"
-                    )
-                item = {"op": name, **params}
-            out.append(item)
-        return out
+        return [shorthand(item) for item in value] if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _models(self) -> SweepConfig:

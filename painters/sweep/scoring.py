@@ -19,6 +19,7 @@ from torch import nn
 
 from painters.apply import session
 from painters.evaluation import summarise
+from painters.ops import OPS
 from painters.plan import Plan
 from painters.sweep.generators import Variant
 from painters.sweep.guard import has_nonfinite, is_oom, split_batch
@@ -171,6 +172,15 @@ def record_status(metrics: dict[str, Any], primary: str, *, error: str | None = 
     return "nonfinite" if flagged or (isinstance(value, float) and not math.isfinite(value)) else "ok"
 
 
+def op_columns() -> list[str]:
+    """The op columns every record holds (None where its op has no such parameter): each registered op's scalar
+    parameters (``start``, ``end``, ``i``, ``j``, ``seed``, ``iterations``, ``times``, ...), in registration order."""
+    names: dict[str, None] = {}
+    for cls in OPS.values():
+        names.update((info.name, None) for info in cls.params() if info.type in (int, str, float, bool))
+    return list(names)
+
+
 def make_record(
     *,
     sweep: str,
@@ -193,8 +203,8 @@ def make_record(
     status = record_status(metrics, primary, error=error, flagged=flagged)
     summary = summarise(task, metrics, reference if reference is not None else metrics) if not error else {}
     op = variant.ops[0] if len(variant.ops) == 1 else None
-    d = op.to_dict() if op is not None else {}
     start, end = op.span(plan.num_layers) if op is not None else (None, None)
+    columns = dict.fromkeys(op_columns(), None) | (op.columns() if op is not None else {})
     return {
         "sweep": sweep,
         "model": model,
@@ -203,14 +213,10 @@ def make_record(
         "variant": variant.id,
         "op": variant.op_name,
         "params": variant.params(),
+        **columns,
         "start": start,
         "end": end,
-        "i": d.get("i"),
-        "j": d.get("j"),
-        "n_affected": (end - start) if start is not None else 0,
-        "seed": d.get("seed"),
-        "iterations": d.get("iterations"),
-        "times": d.get("times"),
+        "n_affected": op.affected(plan.num_layers) if op is not None else 0,
         "paper_n": variant.paper_n,
         "num_layers": plan.num_layers,
         "steps": plan.describe(),

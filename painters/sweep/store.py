@@ -45,6 +45,16 @@ def atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def integer_columns() -> list[str]:
+    """Columns held as nullable integers: the span, the generator's ``paper_n`` and every integer op parameter."""
+    from painters.ops import OPS
+
+    ints = {"start": None, "end": None, "n_affected": None, "paper_n": None}
+    for cls in OPS.values():
+        ints.update((info.name, None) for info in cls.params() if info.type is int)
+    return list(ints)
+
+
 class ResultStore:
     """Records of one sweep in ``root``; open it with :meth:`open` (takes the lock)."""
 
@@ -160,7 +170,7 @@ class ResultStore:
             rank = {task: k for k, task in enumerate(self.task_order)}
             frame = frame.sort_values("task", key=lambda t: t.map(rank).fillna(len(rank)), kind="stable")
             frame = frame.reset_index(drop=True)
-        for column in ("start", "end", "i", "j", "n_affected", "seed", "iterations", "times", "paper_n"):
+        for column in integer_columns():
             if column in frame:
                 frame[column] = frame[column].astype("Int64")
         return frame
