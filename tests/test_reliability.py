@@ -120,7 +120,7 @@ def test_foreign_and_old_schema_records_are_detected_not_mixed_in(files, tmp_pat
         SweepRunner(cfg, tmp_path, progress=False).run()
     (tmp_path / "records" / "tiny-vit__skip-3-4__x.json").write_text('{"truncat')
     with pytest.raises(StoreError, match="unreadable"):
-        ResultStore(tmp_path).open(cfg.fingerprint(), "s.yaml")
+        ResultStore(tmp_path).open(cfg.producers(), "s.yaml")
     SweepRunner(cfg, tmp_path, progress=False, force=True).run()
     assert len(records(tmp_path)) == 2
 

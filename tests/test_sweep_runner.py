@@ -86,20 +86,70 @@ def test_resume_after_a_crash_loses_and_duplicates_nothing(files, tmp_path):
     assert SweepRunner(cfg, tmp_path / "crashed", progress=False).run().written == 0  # nothing left to do
 
 
-def test_a_different_sweep_in_the_same_folder_is_refused(files, tmp_path):
+def test_a_sweep_of_another_name_in_the_same_folder_is_refused(files, tmp_path):
     SweepRunner(config(files, "vit", "[skip: [1, 2]]"), tmp_path, progress=False).run()
-    other = config(files, "vit", "[skip: [2, 3]]")
-    with pytest.raises(StoreError, match=r"holds 2 records of a different sweep.*--force"):
+    other = config(files, "vit", "[skip: [2, 3]]", name="other")
+    with pytest.raises(StoreError, match=r"holds the records of sweep 't'.*not 'other'.*--force"):
         SweepRunner(other, tmp_path, progress=False).run()
     SweepRunner(other, tmp_path, progress=False, force=True).run()
     assert sorted(table(tmp_path).variant) == ["baseline", "skip-2-3"]
+    assert len(list((tmp_path / "records").glob("*.json"))) == 2
+
+
+def test_extending_a_finished_sweep_with_one_op_runs_only_the_new_variants(files, tmp_path):
+    first = SweepRunner(config(files, "vit", "[skip: all]"), tmp_path, progress=False).run()
+    before = table(tmp_path)
+    grown = config(files, "vit", "[skip: all, reverse: {ranges: {min_width: 2}}]")
+    second = SweepRunner(grown, tmp_path, progress=False).run()
+    after = table(tmp_path)
+    assert (first.written, second.written, second.skipped) == (1 + 21, 15, 1 + 21)
+    alone = SweepRunner(config(files, "vit", "[reverse: {ranges: {min_width: 2}}]"), tmp_path / "alone", progress=False)
+    assert second.layer_evaluations <= alone.run().layer_evaluations  # no more work than the new variants alone
+    assert len(after) == 1 + 21 + 15 and set(after.variant) - set(before.variant) == {
+        v for v in after.variant if v.startswith("reverse-")
+    }
+    kept = after.set_index("variant").loc[before.variant]
+    assert np.array_equal(kept.score.to_numpy(), before.score.to_numpy())
+    assert (kept.seconds.to_numpy() == before.seconds.to_numpy()).all()  # the same records, not recomputed
+
+
+def test_adding_a_task_keeps_the_first_tasks_records(files, tmp_path):
+    SweepRunner(config(files, "vit", "[skip: [1, 3]]"), tmp_path, progress=False).run()
+    text = config(files, "vit", "[skip: [1, 3]]").model_dump(mode="json")
+    text["tasks"].append({**text["tasks"][0], "name": "again", "limit": 6})
+    stats = SweepRunner(parse_sweep(json.dumps(text)), tmp_path, progress=False).run()
+    assert (stats.written, stats.skipped, stats.tasks) == (2, 2, ["again"])
+    assert sorted(table(tmp_path).task.unique()) == ["again", "classification:shapes"]
+
+
+def test_a_changed_task_spec_is_refused_and_force_recomputes_only_its_records(files, tmp_path):
+    two = config(files, "vit", "[skip: [1, 3]]").model_dump(mode="json")
+    two["tasks"].append({**two["tasks"][0], "name": "second"})
+    SweepRunner(parse_sweep(json.dumps(two)), tmp_path, progress=False).run()
+    two["tasks"][1]["limit"] = 6
+    changed = parse_sweep(json.dumps(two), "grown.yaml")
+    with pytest.raises(StoreError, match=r"2 record\(s\) of model 'tiny-vit' on task 'second' were made with "
+                       r"another task \(limit: None -> 6\).*--force"):  # fmt: skip
+        SweepRunner(changed, tmp_path, progress=False).run()
+    stats = SweepRunner(changed, tmp_path, progress=False, force=True).run()
+    assert (stats.written, stats.skipped) == (2, 2)
+
+
+def test_records_of_a_removed_op_leave_the_table_and_come_back_without_work(files, tmp_path):
+    SweepRunner(config(files, "vit", "[skip: [1, 3], reverse: [1, 4]]"), tmp_path, progress=False).run()
+    shrunk = SweepRunner(config(files, "vit", "[skip: [1, 3]]"), tmp_path, progress=False).run()
+    assert (shrunk.written, shrunk.retired) == (0, 1)
+    assert sorted(table(tmp_path).variant) == ["baseline", "skip-1-3"]
+    back = SweepRunner(config(files, "vit", "[skip: [1, 3], reverse: [1, 4]]"), tmp_path, progress=False).run()
+    assert (back.written, back.retired) == (0, 0)
+    assert sorted(table(tmp_path).variant) == ["baseline", "reverse-1-4", "skip-1-3"]
 
 
 def test_a_second_runner_on_the_same_folder_is_refused(files, tmp_path):
     cfg = config(files, "vit", "[skip: [1, 2]]")
-    with ResultStore(tmp_path).open(cfg.fingerprint(), "a.yaml"):
+    with ResultStore(tmp_path).open(cfg.producers(), "a.yaml"):
         with pytest.raises(StoreError, match=r"in use by a running sweep \(pid \d+\)"):
-            ResultStore(tmp_path).open(cfg.fingerprint(), "b.yaml")
+            ResultStore(tmp_path).open(cfg.producers(), "b.yaml")
 
 
 def test_cli_dry_run_and_show(files, tmp_path, capsys):

@@ -239,10 +239,10 @@ class SweepConfig(_Strict):
             return [(("models", r, "model"), run.model) for r, run in enumerate(self.models)]
         return [(("model",), self.model)] if self.model is not None else []
 
-    def fingerprint(self) -> str:
-        """A hash of everything that decides the records (not the display-only fields)."""
+    def _as_written(self) -> dict[str, Any]:
+        """The config as data, with local paths as written in the file (a moved checkout keeps its records)."""
         data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}})
-        for loc, value in self._written.items():  # the paths as written: a moved checkout keeps its records
+        for loc, value in self._written.items():
             node = data
             for key in loc[:-1]:
                 node = node[key]
@@ -250,7 +250,29 @@ class SweepConfig(_Strict):
         for spec in [data.get("model")] + [run.get("model") for run in data.get("models") or []]:
             if isinstance(spec, dict) and spec.get("tower") is None:
                 spec.pop("tower", None)  # added later: sweeps without a tower keep their fingerprint
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+        return data
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the records (not the display-only fields)."""
+        return hashlib.sha256(json.dumps(self._as_written(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def producers(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """What produces each (model, task)'s records, by their display names: the model spec (not its display
+        name or device), the task spec (not its display name) and the runner's seed. Records are keyed by this,
+        so ops and tasks can be added to a finished sweep without losing work (:meth:`ResultStore.open`)."""
+        data = self._as_written()
+        runs = data["models"] if data.get("models") is not None else [{"model": data["model"], "tasks": data["tasks"]}]
+        out = {}
+        for run, spec_run in zip(runs, self.runs):
+            model = {k: v for k, v in run["model"].items() if k not in ("name", "device")}
+            for task, spec in zip(run["tasks"], spec_run.tasks):
+                task = {k: v for k, v in task.items() if k != "name"}
+                out[(spec_run.model.display, spec.display)] = {
+                    "model": model,
+                    "task": task,
+                    "runner": {"seed": self.runner.seed},
+                }
+        return out
 
 
 def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:

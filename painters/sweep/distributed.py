@@ -152,11 +152,12 @@ class RayExecutor:
         config = self.runner.config
         self.runner.load_tasks()  # bad data is refused here, before any actor starts
         with ResultStore(self.runner.out, config.task_names).open(
-            config.fingerprint(), self.runner.source, force=self.runner.force
+            config.producers(), self.runner.source, force=self.runner.force, sweep=config.name
         ) as store:
             for run in config.runs:
                 self._run_model(run, store, stats)
             store.consolidate()
+            stats.retired = store.retired()
         stats.seconds = time.perf_counter() - start
         return stats
 
@@ -168,6 +169,7 @@ class RayExecutor:
             num_layers = self.ray.get(actors[0].num_layers.remote())
             variants = self.runner.variants(num_layers)
             plans = {v.id: resolve(num_layers, v.ops) for v in variants}
+            store.set_current(run.model.display, list(plans))
             for spec in run.tasks:
                 self._run_task(run, spec, variants, plans, actors, actor_class, payload, store, stats)
         finally:

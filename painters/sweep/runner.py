@@ -20,7 +20,7 @@ from painters.plan import Plan
 from painters.sweep.config import ModelRun, SweepConfig, TaskSpec
 from painters.sweep.generators import Variant, expand_ops
 from painters.sweep.scoring import ChunkScorer, make_record, reference_metrics
-from painters.sweep.store import ResultStore
+from painters.sweep.store import ResultStore, producer_id
 from painters.tasks.base import Batch, Task
 
 
@@ -32,6 +32,7 @@ class Stats:
     skipped: int = 0
     failed: int = 0
     oom_retries: int = 0
+    retired: int = 0
     layer_evaluations: int = 0
     seconds: float = 0.0
     tasks: list[str] = field(default_factory=list)
@@ -113,10 +114,11 @@ class SweepRunner:
         stats = Stats()
         tasks = self.load_tasks()  # every task's data is checked before any model loads or any variant runs
         store = ResultStore(self.out, self.config.task_names)
-        with store.open(self.config.fingerprint(), self.source, force=self.force) as store:
+        with store.open(self.config.producers(), self.source, force=self.force, sweep=self.config.name) as store:
             for run in self.config.runs:
                 self._run_model(run, tasks, store, stats)
             store.consolidate()
+            stats.retired = store.retired()
         stats.seconds = time.perf_counter() - start
         return stats
 
@@ -153,6 +155,7 @@ class SweepRunner:
         model, processor = self.model(run)
         variants = self.variants(self.num_layers(run))
         plans = {v.id: plan(model, *v.ops, **run.model.where) for v in variants}  # validates before any work
+        store.set_current(name, list(plans))
         for spec in run.tasks:
             pending = [v for v in variants if not store.has(name, v.id, spec.display)]
             stats.skipped += len(variants) - len(pending)
@@ -234,7 +237,7 @@ class SweepRunner:
     ) -> dict[str, Any]:
         return make_record(
             sweep=self.config.name,
-            fingerprint=self.config.fingerprint(),
+            fingerprint=producer_id(self.config.producers()[(run.model.display, spec.display)]),
             model=run.model.display,
             task=task,
             task_name=spec.display,

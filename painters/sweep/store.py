@@ -2,7 +2,7 @@
 
 Layout of ``results/<sweep name>/``::
 
-    sweep.json            the sweep's fingerprint, schema version and the file it came from
+    sweep.json            the sweep's name, schema version, source file, and the specs that produced the records
     records/*.json        one record per (variant, task), each written atomically (temp file + fsync + rename)
     results.parquet       the consolidated table (rebuilt from the records)
     similarity/*.npy      per task: the layer-similarity matrix recorded by the baseline pass
@@ -12,10 +12,11 @@ Layout of ``results/<sweep name>/``::
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,26 @@ import pandas as pd
 
 from painters.errors import PaintersError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: records keyed by what produced them (their model and task specs), not by the whole sweep file."""
+
+
+def producer_id(spec: dict) -> str:
+    """The fingerprint of what produces a (model, task)'s records (their model and task specs)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _changes(old: dict | None, new: dict | None) -> str:
+    """``"task (limit: 4 -> 8)"``: what differs between two producer specs."""
+    if not old or not new:
+        return "model or task spec"
+    out = []
+    for part in ("model", "task", "runner"):
+        a, b = old.get(part) or {}, new.get(part) or {}
+        diffs = [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b), key=str) if a.get(k) != b.get(k)]
+        if diffs:
+            out.append(f"{part} ({', '.join(diffs)})")
+    return " and ".join(out) or "schema"
 
 
 class StoreError(PaintersError, RuntimeError):
@@ -38,11 +58,15 @@ def safe_name(text: str) -> str:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old file or the whole new one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C or a full disk mid-write: no partial file is left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def integer_columns() -> list[str]:
@@ -64,51 +88,78 @@ class ResultStore:
         self.task_order = list(task_order)
         self.records_dir = self.root / "records"
         self._lock_file: Any = None
+        self.producers: dict[tuple[str, str], str] = {}
+        self.current: dict[str, set[str]] = {}
 
     # -- ownership ---------------------------------------------------------------------------------------------
-    def open(self, fingerprint: str, source: str, force: bool = False) -> ResultStore:
-        """Create or reopen the store for the sweep with ``fingerprint``; refuse another sweep's folder."""
+    def open(
+        self, producers: Mapping[tuple[str, str], dict], source: str, force: bool = False, sweep: str | None = None
+    ) -> ResultStore:
+        """Create or reopen the store for a sweep whose (model, task) pairs are produced as ``producers`` says
+        (what decides their records: see :meth:`SweepConfig.producers`).
+
+        Records are keyed by what produced them, so a sweep grows in place: a record whose model and task specs
+        are unchanged is kept whatever else changed in the file (ops or tasks added or removed). A record whose
+        model or task spec changed (data, limit, dtype, ...) would be stale: refused unless ``force``, which
+        deletes those records only. Records of models, tasks or ops no longer in the sweep stay on disk, left
+        out of the table (:meth:`set_current`), and count again if they come back. ``sweep`` names the sweep:
+        a folder of another sweep name is refused unless ``force``.
+        """
         self.records_dir.mkdir(parents=True, exist_ok=True)
         self._lock()
         meta_path = self.root / "sweep.json"
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_text())
-            same = meta.get("fingerprint") == fingerprint and meta.get("schema") == SCHEMA_VERSION
-            if not same and not force:
-                self.close()
-                raise StoreError(
-                    f"{self.root} holds {len(self.keys())} records of a different sweep (fingerprint "
-                    f"{meta.get('fingerprint')} from {meta.get('source')}, schema {meta.get('schema')}; this one is "
-                    f"{fingerprint}, schema {SCHEMA_VERSION}). Use another --out, or --force to discard them."
-                )
-            if not same:
-                for path in self.records_dir.glob("*.json"):
-                    path.unlink()
-        self._check_records(fingerprint, force)
-        meta = {"fingerprint": fingerprint, "schema": SCHEMA_VERSION, "source": source}
-        atomic_write(meta_path, json.dumps(meta, indent=2).encode())
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        if sweep is not None and meta.get("sweep") not in (None, sweep) and not force:
+            self.close()
+            raise StoreError(
+                f"{self.root} holds the records of sweep {meta.get('sweep')!r} (from {meta.get('source')}), not "
+                f"{sweep!r}. Use another --out, or --force to take the folder over (its records are deleted)."
+            )
+        if sweep is not None and meta.get("sweep") not in (None, sweep):  # forced: another sweep's folder
+            for path in self.records_dir.glob("*.json"):
+                path.unlink()
+        for debris in self.records_dir.glob(".*.tmp"):  # a write cut short by kill -9: never a record
+            debris.unlink(missing_ok=True)
+        self.producers = {key: producer_id(spec) for key, spec in producers.items()}
+        known = {**meta.get("producers", {}), **{producer_id(spec): spec for spec in producers.values()}}
+        self._check_records(known, force)
+        meta = {"schema": SCHEMA_VERSION, "sweep": sweep, "source": source, "producers": known}
+        atomic_write(meta_path, json.dumps(meta, indent=2, sort_keys=True).encode())
         return self
 
-    def _check_records(self, fingerprint: str, force: bool) -> None:
-        """Every record must come from this sweep and this schema: a foreign or unreadable one is never mixed in."""
-        foreign = []
+    def _check_records(self, known: dict[str, dict], force: bool) -> None:
+        """Every record must come from this sweep's current model and task specs and this schema: a stale,
+        foreign or unreadable one is never mixed in."""
+        foreign, stale = [], {}
         for path in sorted(self.records_dir.glob("*.json")):
             try:
                 record = json.loads(path.read_text())
-                ok = record.get("fingerprint") == fingerprint and record.get("schema") == SCHEMA_VERSION
-            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+                key, produced = (record["model"], record["task"]), record["fingerprint"]
+                ok = record.get("schema") == SCHEMA_VERSION
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, KeyError, TypeError):
                 ok = False
             if not ok:
                 foreign.append(path)
-        if foreign and not force:
+            elif key in self.producers and produced != self.producers[key]:
+                stale.setdefault(key, (produced, []))[1].append(path)
+        if (foreign or stale) and not force:
             self.close()
-            names = ", ".join(p.name for p in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
-            raise StoreError(
-                f"{self.records_dir}: {len(foreign)} record(s) do not belong to this sweep (another sweep "
-                f"file, an older schema than {SCHEMA_VERSION}, or unreadable): {names}. Move them away, "
-                f"or rerun with --force to discard them."
-            )
-        for path in foreign:
+            lines = []
+            for (model, task), (produced, paths) in stale.items():
+                changed = _changes(known.get(produced), known.get(self.producers[(model, task)]))
+                lines.append(
+                    f"{len(paths)} record(s) of model {model!r} on task {task!r} were made with another {changed}; "
+                    f"they would be stale. Rerun with --force to recompute them (only those), or use another --out."
+                )
+            if foreign:
+                names = ", ".join(p.name for p in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+                lines.append(
+                    f"{self.records_dir}: {len(foreign)} record(s) do not belong to this sweep (an older schema "
+                    f"than {SCHEMA_VERSION}, another tool's file, or unreadable): {names}. Move them away, or rerun "
+                    f"with --force to discard them."
+                )
+            raise StoreError("\n".join(lines))
+        for path in foreign + [p for _, paths in stale.values() for p in paths]:
             path.unlink()
 
     def _lock(self) -> None:
@@ -163,9 +214,28 @@ class ResultStore:
     def records(self) -> list[dict[str, Any]]:
         return [json.loads(p.read_text()) for p in sorted(self.records_dir.glob("*.json"))]
 
+    def set_current(self, model: str, variants: Sequence[str]) -> None:
+        """The variants ``model`` has in the sweep as it stands: the table leaves out its other records."""
+        self.current[model] = set(variants)
+
+    def in_sweep(self, record: dict[str, Any]) -> bool:
+        """Whether a record belongs to the sweep as it stands (its model and task in it; its variant too, once the
+        model's variants are known). Without an open sweep every record counts."""
+        if not self.producers:
+            return True
+        model = record.get("model")
+        if (model, record.get("task")) not in self.producers:
+            return False
+        return model not in self.current or record.get("variant") in self.current[model]
+
+    def retired(self) -> int:
+        """Records kept on disk but left out of the table (models, tasks or ops no longer in the sweep)."""
+        return sum(not self.in_sweep(r) for r in self.records())
+
     def table(self) -> pd.DataFrame:
-        """All records as one table (nullable integer columns for span parameters), tasks in ``task_order``."""
-        frame = pd.DataFrame(self.records())
+        """The sweep's records as one table (nullable integer columns for span parameters), tasks in
+        ``task_order``."""
+        frame = pd.DataFrame([r for r in self.records() if self.in_sweep(r)])
         if self.task_order and "task" in frame:
             rank = {task: k for k, task in enumerate(self.task_order)}
             frame = frame.sort_values("task", key=lambda t: t.map(rank).fillna(len(rank)), kind="stable")
