@@ -9,35 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from painters.zoo import models, registry
-from painters.zoo.train import RECIPES, Recipe
+from painters.zoo.recipe import Recipe
 
 SCORES_FILE = "scores.json"
 
-DATA_NOTES = {
-    "fashion-vit": (
-        "Fashion-MNIST (Zalando; MIT licence) from Debian's `dataset-fashion-mnist`: trained on the 60k train "
-        f"images (random shifts of up to {RECIPES['fashion-vit'].extra['shift']} pixel), scored on the 10k test "
-        f"images. Input: the 28x28 grey image resized to {models.CONFIGS['fashion-vit']['image_size']}x"
-        f"{models.CONFIGS['fashion-vit']['image_size']} (bilinear) as RGB, pixels mapped to [-1, 1]."
-    ),
-    "fashion-yolos": (
-        "Fashion-MNIST scenes (`painters/zoo/scenes.py`): 1-4 Fashion-MNIST items, each resized to 20-34 "
-        "pixels, on a black 64x64 canvas, never touching; COCO boxes tight around each item's pixels >= 32. "
-        "Train scenes come from the train images (fresh scenes every epoch), eval scenes from the test images "
-        "(seed 7)."
-    ),
-    "tiny-llama": (
-        "The King James Bible (public domain) from Debian's `bible-kjv-text`, one verse per line, chapters "
-        "separated by blank lines; every 20th chapter (i % 20 == 10: 59 of 1189) is held out. Tokenizer: "
-        "byte-level BPE with 2048 tokens trained on the train split (`<pad>`, `<s>`, `</s>` = 0, 1, 2; none "
-        "added automatically). Training: random 128-token windows; an epoch is as many windows as the train split "
-        "has 128-token blocks (about 1.1M tokens)."
-    ),
-}
-DATA_NOTES["fashion-dpt"] = DATA_NOTES["fashion-yolos"].replace(
-    "COCO boxes tight around each item's pixels >= 32",
-    "masks: 0 background, 1-10 class, 255 the faint fringe (pixels 1-31) of each item",
-)
+DATA_NOTES: registry.ZooField[str] = registry.ZooField("card")
+"""The data paragraph of each model's card, by name (a view of ``ZOO``)."""
 
 METRIC_NAMES = {"top1": "top-1 accuracy", "map_50": "COCO mAP@50", "miou": "mIoU", "perplexity": "perplexity"}
 
@@ -74,7 +51,7 @@ def model_card(name: str, entry: dict[str, Any], recipe: Recipe | None = None) -
     spec = registry.spec(name)
     recorded = entry.get("train", {}).get("recipe")
     recipe = recipe or (
-        Recipe(**{**recorded, "head_prefixes": tuple(recorded["head_prefixes"])}) if recorded else RECIPES[name]
+        Recipe(**{**recorded, "head_prefixes": tuple(recorded["head_prefixes"])}) if recorded else spec.recipe
     )
     metric = METRIC_NAMES.get(spec.metric, spec.metric)
     shipped, full = entry.get("shipped", {}), entry.get("full", {})
@@ -86,9 +63,9 @@ def model_card(name: str, entry: dict[str, Any], recipe: Recipe | None = None) -
         "without a download.", "",
         "```python", "import painters.zoo", "", f'model, processor = painters.zoo.load("{name}")',
         f"# or: transformers.{spec.model_class}.from_pretrained(\"zoo/{name}\")", "```", "",
-        "## Data", "", DATA_NOTES[name], "",
+        "## Data", "", spec.card, "",
         "## Recipe", "",
-        f"- architecture: `{json.dumps(models.CONFIGS[name], sort_keys=True)}`",
+        f"- architecture: `{json.dumps(spec.config, sort_keys=True)}`",
         f"- parameters: {entry.get('params', '?'):,}" if isinstance(entry.get("params"), int) else "- parameters: ?",
         f"- optimiser: AdamW (betas 0.9, 0.98), lr {recipe.lr:g} (head x{recipe.head_lr:g}), weight decay "
         f"{recipe.weight_decay:g}, {recipe.warmup:.0%} linear warmup then cosine decay, gradient clip {recipe.clip:g}",

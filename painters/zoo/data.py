@@ -1,8 +1,10 @@
-"""The eval data shipped under ``zoo/data``: Fashion-MNIST test images, eval scenes, held-out text."""
+"""The zoo's eval data: what ships under ``zoo/data`` (Fashion-MNIST test images, eval scenes, held-out text),
+the full eval sets, and the card paragraph the two scene models share."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -57,6 +59,45 @@ def write_heldout(path: str | Path, max_chars: int | None = SHIPPED_TEXT_CHARS) 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.heldout_text(max_chars) + "\n", encoding="utf-8")
     return path
+
+
+def fashion_test_dataset() -> Any:
+    """The 10k Fashion-MNIST test images as a ``datasets.Dataset`` (``image``, ``label`` ClassLabel)."""
+    import datasets
+
+    images, labels = fashion_mnist.load("test")
+    features = datasets.Features(
+        {"image": datasets.Image(), "label": datasets.ClassLabel(names=list(fashion_mnist.CLASS_NAMES))}
+    )
+    return datasets.Dataset.from_dict(
+        {"image": [Image.fromarray(image, mode="L") for image in images], "label": labels.tolist()}, features=features
+    )
+
+
+def full_scenes(workdir: str | Path) -> Path:
+    """The first ``FULL_SCENES`` eval scenes, written to ``workdir/scenes`` unless already there."""
+    folder = Path(workdir) / "scenes"
+    if not (folder / "instances.json").exists():
+        write_scenes(folder, FULL_SCENES)
+    return folder
+
+
+def full_heldout(workdir: str | Path) -> Path:
+    """The whole held-out text, written to ``workdir/heldout.txt`` unless already there."""
+    path = Path(workdir) / "heldout.txt"
+    if not path.exists():
+        write_heldout(path, None)
+    return path
+
+
+def scene_card(annotations: str) -> str:
+    """The data paragraph of a scene model's card, ``annotations`` saying what it learns from each scene."""
+    return (
+        "Fashion-MNIST scenes (`painters/zoo/scenes.py`): 1-4 Fashion-MNIST items, each resized to 20-34 "
+        f"pixels, on a black 64x64 canvas, never touching; {annotations}. "
+        "Train scenes come from the train images (fresh scenes every epoch), eval scenes from the test images "
+        f"(seed {EVAL_SCENE_SEED})."
+    )
 
 
 def write_all(root: str | Path, sources: tuple[str, ...] = ("fashion-mnist", "kjv")) -> list[Path]:

@@ -1,48 +1,93 @@
-"""``ZOO``: name -> spec of each shipped model, and where the zoo lives."""
+"""``ZOO``: name -> ``ZooSpec``, everything about each zoo model; and where the zoo lives.
+
+The entries themselves are in ``painters/zoo/entries/`` (one module per model, each calling ``register``).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from painters.errors import DataNotFoundError
+from painters.errors import ConfigError, DataNotFoundError
 from painters.registry import Registry
+from painters.zoo.recipe import Recipe
+
+ProcessorKind = Literal["tokenizer", "image"]
+Batches = Callable[[int], Iterator[dict[str, Any]]]
+"""``batches(epoch)``: the model keyword arguments (with ``labels``) of one training epoch, batch by batch."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class ZooSpec:
-    """One zoo model: its ``transformers`` class, the painters task that scores it and the shipped eval data."""
+    """Everything about one zoo model, so that loading, training, scoring and cards never switch on its name.
+
+    The model: ``model_class`` (a ``transformers`` class name), ``config`` (its config's keyword arguments;
+    labels and vocabulary are the builder's business) and ``build_model(config, processor)`` (freshly
+    initialised: seed torch first). The processor: ``processor_kind`` and ``build_processor()`` (a new image
+    processor, or a tokenizer trained on the training text). Training: ``recipe``,
+    ``batches(recipe, processor)`` -> ``(batches(epoch), steps per epoch)`` and ``loss(model, inputs)``.
+    Scoring: the painters ``task`` with ``task_kwargs``, its ``metric`` (``higher_is_better``), ``data`` (the
+    shipped eval data under ``zoo/data``), ``full_data(workdir)`` (the whole eval set, as the task's ``data``)
+    and ``reference_scores(processor, data)`` (extra numbers for the same eval data, e.g. a baseline's).
+    ``card``: the data paragraph of the model card; ``source``: what it is trained on ("fashion-mnist", "kjv").
+    """
 
     name: str
     model_class: str
+    description: str
+    source: str
+    config: dict[str, Any]
+    build_model: Callable[[dict[str, Any], Any], Any]
+    processor_kind: ProcessorKind
+    build_processor: Callable[[], Any]
+    recipe: Recipe
+    batches: Callable[[Recipe, Any], tuple[Batches, int]]
+    loss: Callable[[Any, dict[str, Any]], Any]
     task: str
     metric: str
     higher_is_better: bool
     data: str
-    description: str
-    source: str
+    full_data: Callable[[Path], Any]
+    card: str
     task_kwargs: dict[str, Any] = field(default_factory=dict)
+    reference_scores: Callable[[Any, Any], dict[str, float]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.processor_kind not in ("tokenizer", "image"):
+            raise ConfigError(f"zoo model {self.name!r}: processor_kind must be 'tokenizer' or 'image'")
 
 
 ZOO: Registry[ZooSpec] = Registry("zoo model")
-"""The zoo models by name (``painters ls zoo``)."""
+"""The zoo models by name (``painters ls zoo``), in registration order (``train all`` trains in this order)."""
 
-for _spec in (
-        ZooSpec("fashion-vit", "ViTForImageClassification", "classification", "top1", True,
-                "fashion-mnist-test", "Fashion-MNIST classifier (28x28 images at 32x32, patch 8)", "fashion-mnist",
-                {"split": "test"}),
-        ZooSpec("fashion-yolos", "YolosForObjectDetection", "detection", "map_50", True,
-                "fashion-scenes", "detector of Fashion-MNIST scenes (64x64, patch 8, 10 detection tokens)",
-                "fashion-mnist"),
-        ZooSpec("fashion-dpt", "DPTForSemanticSegmentation", "segmentation", "miou", True,
-                "fashion-scenes", "semantic segmenter of Fashion-MNIST scenes (64x64, patch 8)", "fashion-mnist",
-                {"label_map": "identity"}),
-        ZooSpec("tiny-llama", "LlamaForCausalLM", "perplexity", "perplexity", False,
-                "kjv-heldout.txt", "causal LM of the King James Bible (byte-level BPE, 2048 tokens)", "kjv"),
-):  # fmt: skip
-    ZOO.register(_spec.name, _spec)
+
+def register(entry: ZooSpec) -> ZooSpec:
+    """Add ``entry`` to ``ZOO`` under its name."""
+    return ZOO.register(entry.name, entry)
+
+
+class ZooField(Mapping[str, T]):
+    """Read-only view name -> one field of every registered zoo model (e.g. ``ZooField("recipe")``)."""
+
+    def __init__(self, field_name: str):
+        self.field_name = field_name
+
+    def __getitem__(self, name: str) -> T:
+        return getattr(ZOO[name], self.field_name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ZOO)
+
+    def __len__(self) -> int:
+        return len(ZOO)
+
+    def __repr__(self) -> str:
+        return f"ZooField({self.field_name!r}: {', '.join(ZOO)})"
 
 
 def zoo_dir() -> Path:
@@ -72,11 +117,11 @@ def load(name: str, root: str | Path | None = None) -> tuple[Any, Any]:
     import torch
     import transformers
 
-    folder = model_dir(name, root)
+    entry, folder = spec(name), model_dir(name, root)
     if not (folder / "config.json").exists():
         raise DataNotFoundError(f"{folder} holds no model: retrain it with `python -m painters.zoo train {name}`")
-    model = getattr(transformers, spec(name).model_class).from_pretrained(folder, dtype=torch.float32).eval()
-    if name == "tiny-llama":
+    model = getattr(transformers, entry.model_class).from_pretrained(folder, dtype=torch.float32).eval()
+    if entry.processor_kind == "tokenizer":
         processor = transformers.AutoTokenizer.from_pretrained(folder)
     else:
         processor = transformers.AutoImageProcessor.from_pretrained(folder, backend="pil")
