@@ -9,7 +9,7 @@ from pathlib import Path
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from painters.sweep.config import load_sweep
-    from painters.sweep.runner import SweepRunner, layer_evaluations
+    from painters.sweep.runner import SweepRunner
 
     config = load_sweep(args.file)
     if args.quiet:
@@ -19,25 +19,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("results") / config.name)
     runner = SweepRunner(config, out, source=str(args.file), force=args.force, progress=not args.quiet)
     if args.dry_run:
-        from painters.apply import plan
-
-        for run in config.runs:
-            model = runner.model(run)[0]
-            num_layers = runner.num_layers(run)
-            variants = runner.variants(num_layers)
-            plans = [plan(model, *v.ops, **run.model.where) for v in variants]
-            print(f"{run.model.display}: {num_layers} layers")
-            for v, p in zip(variants, plans):
-                print(f"  {v.id:36} {p.describe()}")
-            tasks = len(run.tasks)
-            shared = layer_evaluations(plans[1:], True, num_layers)
-            naive = layer_evaluations(plans[1:], False, num_layers)
-            print(
-                f"{run.model.display}: {len(variants)} variants (baseline included) x {tasks} task(s) = "
-                f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "
-                f"({naive / shared:.2f}x)"
-            )
-        return 0
+        return _dry_run(config, runner, str(args.file))
     try:
         if args.executor == "ray":
             from painters.sweep.distributed import RayExecutor
@@ -54,9 +36,70 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "
         f"{stats.layer_evaluations} layer evaluations in {stats.seconds:.1f} s -> {out}"
     )
+    if stats.retired:
+        print(
+            f"{stats.retired} records of models, tasks or ops no longer in {args.file} are kept in {out / 'records'} "
+            f"but left out of the table (they count again if those come back)"
+        )
     if not args.no_plot and stats.written:
         _plot(out)
     return 0
+
+
+def _dry_run(config, runner, source: str) -> int:
+    """``painters run --dry-run``: the checks of ``painters validate``, then each model's variants, their plans and
+    the layer evaluations, planned on the model's structure alone (its config, on the meta device: no weights, no
+    data). A hub model whose config is neither cached nor downloadable here is not a failure: what needs no model
+    is checked and said, its variant list is left out, and the exit code stays 0."""
+    from painters.apply import layers, plan
+    from painters.sweep.config import SweepError
+    from painters.sweep.loading import meta_model
+    from painters.sweep.runner import layer_evaluations
+    from painters.sweep.validate import check
+
+    report = check(config, source, online=True)
+    if report.problems:
+        raise SweepError("\n".join(report.problems))
+    for run in config.runs:
+        model_config = report.configs.get(run.model.display)
+        if model_config is None:
+            print(f"{run.model.display}: {_needs_the_model(run.model.id)}")
+            continue
+        try:
+            model = meta_model(run.model, model_config)
+        except (RuntimeError, NotImplementedError):  # a model that cannot be built on the meta device: load it
+            model = runner.model(run)[0]
+        num_layers = len(layers(model, **run.model.where).layers)
+        variants = runner.variants(num_layers)
+        plans = [plan(model, *v.ops, **run.model.where) for v in variants]
+        print(f"{run.model.display}: {num_layers} layers")
+        for v, p in zip(variants, plans):
+            print(f"  {v.id:36} {p.describe()}")
+        tasks = len(run.tasks)
+        shared = layer_evaluations(plans[1:], True, num_layers)
+        naive = layer_evaluations(plans[1:], False, num_layers)
+        print(
+            f"{run.model.display}: {len(variants)} variants (baseline included) x {tasks} task(s) = "
+            f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "
+            f"({naive / shared:.2f}x)"
+        )
+    for note in report.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def _needs_the_model(model_id: str) -> str:
+    """What a dry run says of a hub model whose config it cannot have."""
+    from painters.data.source import hub_unavailable_reason
+
+    reason = hub_unavailable_reason()
+    why = f"the Hugging Face Hub cannot be used ({reason})" if reason else "its config could not be downloaded"
+    return (
+        f"{model_id!r} is not cached here and {why}. Checked: the schema, the ops' parameters, the task options and "
+        f"the local data. Not checked: the layer count, and so the variant list, and whether each task fits the model "
+        f"(they need its config.json): run again where the hub is reachable, or download the model "
+        f"(`hf download {model_id} --local-dir DIR`) and set model.id to DIR."
+    )
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -145,6 +188,10 @@ def _cmd_ls(args: argparse.Namespace) -> int:
                 from painters.tasks.registry import options_model
 
                 print(f"  {'':24} options: {', '.join(options_model(name).model_fields)}")
+            if kind == "ops":
+                from painters.sweep.op_specs import sweep_keys
+
+                print(f"  {'':24} sweep keys: {', '.join(sweep_keys(registry[name]))}")
     if not args.what or "architectures" in args.what:
         print("  (and every single-stack transformer the finder recognises: see docs/architectures.md)")
     return 0
@@ -161,7 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a sweep file (resumes where a previous run stopped)")
     run.add_argument("file", type=Path)
     run.add_argument("--out", help="results folder (default results/<sweep name>)")
-    run.add_argument("--dry-run", action="store_true", help="print the variants and the layer evaluations; run nothing")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the file as `painters validate` does, print the variants and the layer evaluations; load no "
+        "weights, run nothing (a hub model that is not cached here is reported, exit code 0)",
+    )
     run.add_argument("--force", action="store_true", help="discard records of a different sweep in --out")
     run.add_argument("--no-plot", action="store_true", help="do not draw the figures at the end")
     run.add_argument("--quiet", action="store_true", help="no progress bars")

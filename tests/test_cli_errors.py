@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from painters.errors import PaintersError
 ROOT = Path(__file__).resolve().parents[1]
 VIT = ROOT / "zoo" / "fashion-vit"
 IMAGES = ROOT / "zoo" / "data" / "fashion-mnist-test"
+TEXT = ROOT / "zoo" / "data" / "kjv-heldout.txt"
 
 
 def sweep(
@@ -213,3 +215,72 @@ def test_validate_reports_hub_ids_as_not_checked_offline(tmp_path, capsys, monke
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "not cached here" in out and "is a hub dataset: not checked offline" in out
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """A 6-layer Llama causal LM and a 6-layer ViT classifier, saved with save_pretrained."""
+    from tests import sweep_fixtures
+
+    root = tmp_path_factory.mktemp("models")
+    return {"llama": sweep_fixtures.save_llama(root, 6), "vit": sweep_fixtures.save_vit(root, layers=6)}
+
+
+@pytest.mark.parametrize(
+    "model, task, expected",
+    [
+        (
+            "llama",
+            f"{{type: classification, data: {IMAGES}}}",
+            r"sweep.yaml, line 4, tasks\[0\].type: 'classification' cannot score 'LlamaForCausalLM' \(a causal LM\): "
+            r"use last_word, multiple_choice, perplexity or sentence_similarity; or use an image classifier",
+        ),
+        (
+            "vit",
+            f"{{type: perplexity, data: {TEXT}}}",
+            r"sweep.yaml, line 4, tasks\[0\].type: 'perplexity' cannot score 'ViTForImageClassification' \(an image "
+            r"classifier\): use classification; or use a causal LM",
+        ),
+    ],
+    ids=["classification on a causal LM", "perplexity on a ViT"],
+)
+def test_a_task_that_cannot_score_its_model_is_refused_before_anything_loads(
+    model, task, expected, tiny_models, tmp_path, capsys, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise AssertionError("loaded before the task was checked against the model")
+
+    monkeypatch.setattr("painters.sweep.loading.load_model", refuse)  # no weights
+    import painters.tasks.registry as registry
+
+    load = registry.load
+    path = sweep(tmp_path, model=f"{{id: {tiny_models[model]}}}", task=task)
+    out = tmp_path / "out"
+    for command in (
+        ["run", str(path), "--out", str(out), "--quiet"],
+        ["run", str(path), "--dry-run", "--out", str(out)],
+    ):
+        # `run` reads no data before the check; `--dry-run` validates the local data too (and loads no weights)
+        monkeypatch.setattr(registry, "load", refuse if "--dry-run" not in command else load)
+        code, err = run_cli(command, capsys)
+        assert code == 2, err
+        assert err.startswith("painters: error: ") and "Traceback" not in err
+        assert re.search(expected, err), err
+    assert not out.exists()
+    assert main(["validate", str(path)]) == 2
+    assert re.search(f"problem: .*{expected}", capsys.readouterr().out)
+
+
+def test_dry_run_on_a_hub_model_that_is_not_cached_says_what_it_checked(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = sweep(tmp_path, model="{id: org/not-cached-model}", task=f"{{type: perplexity, data: {TEXT}}}")
+    assert main(["run", str(path), "--dry-run", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "not-cached-model: 'org/not-cached-model' is not cached here and the Hugging Face Hub cannot be used" in out
+    assert "Checked: the schema, the ops' parameters, the task options and the local data" in out
+    assert "Not checked: the layer count, and so the variant list" in out
+    assert not (tmp_path / "out").exists()
+    # what needs no model is still checked: a missing local data file fails the dry run
+    bad = sweep(tmp_path, model="{id: org/not-cached-model}", task="{type: perplexity, data: /no/such/text.txt}")
+    code, err = run_cli(["run", str(bad), "--dry-run", "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and "sweep.yaml, line 4, tasks[0].data: no such file or folder" in err, err

@@ -139,6 +139,9 @@ class SweepRunner:
                 local_path(resolve_model_id(model.id))
             except PaintersError as exc:
                 raise _located(exc, self.config.locate((*loc, "id"))) from None
+        from painters.sweep.validate import check_task_models
+
+        check_task_models(self.config, skip=self._loaded)  # a task that cannot score its model, from its config
         tasks = {}
         for loc, spec in self.config.task_locations():
             try:

@@ -58,13 +58,17 @@ class Task(Protocol):
 class BaseTask(ABC):
     """Caches ``prepare`` per (processor, batch size); subclasses implement ``_prepare`` and scoring.
 
-    ``log_metrics`` names metrics normalised on a log scale (perplexities).
+    ``log_metrics`` names metrics normalised on a log scale (perplexities). ``model_kinds`` names the kinds of model
+    the task can score (keys of :data:`painters.tasks.models.KINDS`; None: any), checked from the model's config
+    before a sweep loads anything; ``model_hint`` says, in words, which model to use instead.
     """
 
     name: ClassVar[str]
     primary_metric: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
     log_metrics: ClassVar[frozenset[str]] = frozenset()
+    model_kinds: ClassVar[tuple[str, ...] | None] = None
+    model_hint: ClassVar[str] = ""
 
     def __init__(self) -> None:
         self._prepared: dict[tuple[int, int], tuple[Any, list[Batch]]] = {}

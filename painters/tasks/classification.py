@@ -38,6 +38,8 @@ class ImageClassification(BaseTask):
     name = "classification"
     primary_metric = "top1"
     higher_is_better = True
+    model_kinds = ("image-classification",)  # run() reads logits over the model's id2label
+    model_hint = "an image classifier (a ...ForImageClassification checkpoint, e.g. facebook/deit-small-patch16-224)"
 
     def __init__(
         self,

@@ -58,6 +58,8 @@ class ObjectDetection(BaseTask):
     name = "detection"
     primary_metric = "map"
     higher_is_better = True
+    model_kinds = ("object-detection",)  # boxes come from the processor's post_process_object_detection
+    model_hint = "an object detector (a ...ForObjectDetection checkpoint, e.g. hustvl/yolos-small)"
 
     def __init__(
         self,

@@ -9,7 +9,16 @@ import torch
 from torch import nn
 
 from painters.tasks.base import BaseTask, Batch, select
-from painters.tasks.lm import continuation_batches, encode_requests, max_length_of, pad_id, score_spans, tokenizer_of
+from painters.tasks.lm import (
+    LM_HINT,
+    LM_KINDS,
+    continuation_batches,
+    encode_requests,
+    max_length_of,
+    pad_id,
+    score_spans,
+    tokenizer_of,
+)
 from painters.tasks.registry import register
 from painters.tasks.text_source import load_texts
 
@@ -27,6 +36,8 @@ class LastWord(BaseTask):
     name = "last_word"
     primary_metric = "acc"
     higher_is_better = True
+    model_kinds = LM_KINDS
+    model_hint = LM_HINT
 
     def __init__(
         self,

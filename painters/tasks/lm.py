@@ -12,6 +12,9 @@ from torch import nn
 from painters.tasks.base import Batch, chunks, to_model
 
 DEFAULT_MAX_LENGTH = 2048
+LM_KINDS = ("causal-lm", "masked-lm")
+"""Models the language-model tasks score: next-token logits (a masked LM runs, though it was not trained for it)."""
+LM_HINT = "a causal LM (a ...ForCausalLM checkpoint, e.g. meta-llama/Llama-2-7b-hf)"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,16 @@ from painters.errors import DataError
 from painters.metrics.language import multiple_choice_accuracy
 from painters.tasks import mc_formats
 from painters.tasks.base import BaseTask, Batch, select
-from painters.tasks.lm import continuation_batches, encode_requests, max_length_of, pad_id, score_spans, tokenizer_of
+from painters.tasks.lm import (
+    LM_HINT,
+    LM_KINDS,
+    continuation_batches,
+    encode_requests,
+    max_length_of,
+    pad_id,
+    score_spans,
+    tokenizer_of,
+)
 from painters.tasks.registry import register
 
 LOCAL_HINT = "a JSONL file (PIQA, HellaSwag, ARC or {context, choices, label} records)"
@@ -33,6 +42,8 @@ class MultipleChoice(BaseTask):
     name = "multiple_choice"
     primary_metric = "acc"
     higher_is_better = True
+    model_kinds = LM_KINDS
+    model_hint = LM_HINT
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ from painters.data.source import local_path
 from painters.errors import ConfigError, DataError
 from painters.metrics.language import perplexity
 from painters.tasks.base import BaseTask, Batch
-from painters.tasks.lm import max_length_of, pad_id, score_spans, span_batches, tokenizer_of
+from painters.tasks.lm import LM_HINT, LM_KINDS, max_length_of, pad_id, score_spans, span_batches, tokenizer_of
 from painters.tasks.registry import register
 from painters.tasks.text_source import load_texts
 
@@ -70,6 +70,8 @@ class Perplexity(BaseTask):
     primary_metric = "perplexity"
     higher_is_better = False
     log_metrics = frozenset({"perplexity"})
+    model_kinds = LM_KINDS
+    model_hint = LM_HINT
 
     def __init__(
         self,

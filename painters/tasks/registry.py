@@ -80,8 +80,17 @@ def check_options(name: str, options: dict[str, Any]) -> None:
         raise ConfigError("; ".join(problems) + f". Options of {name!r}: {', '.join(known)}") from None
 
 
-def load(name: str, data: Any = None, split: str | None = None, limit: int | None = None, **kwargs: Any) -> Task:
-    """Build a registered task: ``load("classification", data="path/or/hub-id", split="test", limit=500)``."""
+def load(
+    name: str | None = None, /, data: Any = None, split: str | None = None, limit: int | None = None, **kwargs: Any
+) -> Task:
+    """Build a registered task: ``load("classification", data="path/or/hub-id", split="test", limit=500)``.
+
+    With the task given first, a ``name=`` keyword is the task's own option (a hub dataset's config, as sweep files
+    pass it); ``load(name="classification", ...)`` still names the task."""
+    if name is None:
+        name = kwargs.pop("name", None)
+    if name is None:
+        raise TypeError("load() needs the task type: load('classification', data=...)")
     factory = get(name)
     if data is None:
         raise ConfigError(f"task {name!r} needs data=: a local file or folder, or a Hugging Face Hub dataset id")

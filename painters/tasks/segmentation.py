@@ -65,6 +65,8 @@ class SemanticSegmentation(BaseTask):
     name = "segmentation"
     primary_metric = "miou"
     higher_is_better = True
+    model_kinds = ("segmentation",)  # semantic, universal (Mask2Former) or DETR-style segmenters: class maps per pixel
+    model_hint = "a semantic segmenter (a ...ForSemanticSegmentation checkpoint, e.g. Intel/dpt-large-ade)"
 
     def __init__(
         self,

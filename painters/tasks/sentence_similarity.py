@@ -35,6 +35,8 @@ class SentenceSimilarity(BaseTask):
     name = "sentence_similarity"
     primary_metric = "spearman"
     higher_is_better = True
+    model_kinds = ("text", "masked-lm", "causal-lm", "seq2seq")  # any text model: mean-pooled last hidden states
+    model_hint = "a text encoder (e.g. sentence-transformers/all-MiniLM-L6-v2 with task_head: base)"
 
     def __init__(
         self,
