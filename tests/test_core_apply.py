@@ -10,7 +10,8 @@ from torch import nn
 
 import painters
 from tests import tiny
-from tests.test_core_exactness import model_for, oracle_steps
+from tests.test_core_exactness import oracle_steps
+from tests.tiny import cached as model_for
 
 GEN_OPS = {
     "skip-first": (painters.skip(0, 2),),

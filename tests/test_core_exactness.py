@@ -25,14 +25,6 @@ CASES = [
 ]
 ARCHS = list(tiny.FACTORIES)
 
-_models: dict[str, torch.nn.Module] = {}
-
-
-def model_for(name: str) -> torch.nn.Module:
-    if name not in _models:
-        _models[name] = tiny.build(name)
-    return _models[name]
-
 
 def oracle_steps(plan: painters.Plan) -> list:
     return [s if isinstance(s, int) else (s.layers, s.iterations) for s in plan.steps]
@@ -64,9 +56,9 @@ def raw_step_states(model, name, x) -> list[torch.Tensor]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("name", ARCHS)
-def test_output_equals_rebuilt_model(name, case):
+def test_output_equals_rebuilt_model(name, case, tiny_model):
     _, ops, _ = case
-    model, x, stage = model_for(name), tiny.inputs(name), tiny.STAGE.get(name)
+    model, x, stage = tiny_model(name), tiny.inputs(name), tiny.STAGE.get(name)
     kw = forward_kwargs(name)
     plan = painters.plan(model, *ops, stage=stage)
     with torch.no_grad():
@@ -87,9 +79,9 @@ def test_output_equals_rebuilt_model(name, case):
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("name", [a for a in ARCHS if a != "segformer"])
-def test_hidden_states_follow_original_layers(name, case):
+def test_hidden_states_follow_original_layers(name, case, tiny_model):
     _, ops, positions = case
-    model, x, stage = model_for(name), tiny.inputs(name), tiny.STAGE.get(name)
+    model, x, stage = tiny_model(name), tiny.inputs(name), tiny.STAGE.get(name)
     plan = painters.plan(model, *ops, stage=stage)
     assert list(plan.boundaries) == positions
     rebuilt = tiny.rebuild(model, name, oracle_steps(plan))
@@ -114,8 +106,8 @@ def test_hidden_states_follow_original_layers(name, case):
     assert torch.equal(steps[-1], final)
 
 
-def test_segformer_hidden_states_are_stage_outputs():
-    model, x = model_for("segformer"), tiny.inputs("segformer")
+def test_segformer_hidden_states_are_stage_outputs(tiny_model):
+    model, x = tiny_model("segformer"), tiny.inputs("segformer")
     with torch.no_grad(), painters.apply(model, painters.reverse(0, 5), stage=2):
         out = model(**x, output_hidden_states=True)
     assert len(out.hidden_states) == 4  # one per stage, as without a plan

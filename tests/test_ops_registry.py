@@ -116,10 +116,8 @@ def plugin():
         OPS.unregister("rotate")
 
 
-def test_a_plugin_op_runs_exactly_in_a_notebook(plugin):
-    from tests import tiny
-
-    model = tiny.build("llama")
+def test_a_plugin_op_runs_exactly_in_a_notebook(plugin, tiny_model):
+    model = tiny_model("llama")
     x = {"input_ids": torch.randint(0, 50, (2, 7)), "use_cache": False}
     op = painters.rotate(1, 5, shift=3)
     assert painters.plan(model, op).describe() == "0 4 1 2 3 5"

@@ -79,3 +79,28 @@ def test_op_from_dict_and_tasks_use_the_registry():
         painters.op_from_dict({"op": "skp", "start": 0, "end": 1})
     with pytest.raises(UnknownNameError, match="Did you mean 'classification'"):
         painters.tasks.load("clasification", data="x")
+
+
+def test_every_registered_architecture_has_a_tiny_model_tested_for_exactness():
+    """Each architecture painters registers by name is built tiny: in tests.tiny.FACTORIES (every op, to the bit,
+    in test_core_exactness) or found exact by the architecture tier (tests/architectures.json)."""
+    import json
+    from pathlib import Path
+
+    from painters.architectures import ARCHITECTURES
+    from tests import tiny
+
+    coverage = json.loads((Path(__file__).parent / "architectures.json").read_text())["types"]
+    for name in ARCHITECTURES:
+        assert name in tiny.FACTORIES or coverage.get(name, {}).get("status") == "exact", (
+            f"architecture {name!r} has no tiny model: add it to tests/tiny.py FACTORIES"
+        )
+
+
+def test_every_test_file_is_in_a_tier():
+    from pathlib import Path
+
+    from tests.conftest import tier_of
+
+    for path in Path(__file__).parent.glob("test_*.py"):
+        assert tier_of(path.name) is not None, f"add {path.name} to TIER_OF_FILE in tests/conftest.py"

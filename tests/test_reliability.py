@@ -28,9 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("rel")
-    return {"vit": F.save_vit(root, layers=6), "images": F.save_imagefolder(root, per_class=4), "root": root}
+def files(saved):
+    return {"vit": saved.vit(6), "images": saved.images(per_class=4), "root": saved.root}
 
 
 def sweep_yaml(files, ops="[skip: all, swap: {pairs: adjacent}]") -> str:

@@ -16,14 +16,13 @@ from tests import sweep_fixtures as F
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sweep")
+def files(saved):
     return {
-        "vit": F.save_vit(root, layers=6),
-        "images": F.save_imagefolder(root),
-        "llama": F.save_llama(root, 6),
-        "text": F.save_text(root),
-        "root": root,
+        "vit": saved.vit(6),
+        "images": saved.images(),
+        "llama": saved.llama(6),
+        "text": saved.text(),
+        "root": saved.root,
     }
 
 

@@ -111,6 +111,16 @@ def build(name: str, seed: int = 0, scale: float = 3.0) -> nn.Module:
     return model
 
 
+_CACHE: dict[str, nn.Module] = {}
+
+
+def cached(name: str) -> nn.Module:
+    """:func:`build` once per test process (the ``tiny_model`` session fixture); callers leave it unchanged."""
+    if name not in _CACHE:
+        _CACHE[name] = build(name)
+    return _CACHE[name]
+
+
 def inputs(name: str, batch: int = 2, seed: int = 1) -> dict:
     g = torch.Generator().manual_seed(seed)
     if name in ("vit", "deit", "yolos", "dpt", "segformer"):
