@@ -159,11 +159,14 @@ def registries() -> dict:
     """Every plugin registry by the name ``painters ls`` takes."""
     from painters.architectures import ARCHITECTURES
     from painters.ops import OPS
+    from painters.plot.kinds import FIGURES
     from painters.tasks.mc_formats import FORMATS
     from painters.tasks.registry import TASKS
     from painters.zoo.registry import ZOO
 
-    return {"ops": OPS, "tasks": TASKS, "architectures": ARCHITECTURES, "zoo": ZOO, "formats": FORMATS}
+    return {
+        "ops": OPS, "tasks": TASKS, "architectures": ARCHITECTURES, "zoo": ZOO, "formats": FORMATS, "figures": FIGURES,
+    }  # fmt: skip
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:

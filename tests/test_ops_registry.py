@@ -43,8 +43,11 @@ def test_every_op_has_an_exactness_case_and_a_value_object_case(name):
 
 @pytest.mark.parametrize("name", list(OPS))
 def test_every_op_declares_what_the_rest_of_painters_reads(name):
+    from painters.plot.kinds import FIGURES
+
     cls = OPS[name]
     assert cls.summary().strip() and cls.figures and cls.example, "docstring, figures and a sweep example"
+    assert set(cls.figures) <= set(FIGURES), f"{name} declares figure kinds that are not registered"
     assert getattr(painters, name) is cls.constructor and getattr(painters.ops, name) is cls.constructor
     for info in cls.params():
         assert info.meta.doc, f"{name}.{info.name} needs a doc"

@@ -11,14 +11,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from painters.ops import OPS
 from painters.plot._common import NoDataError, check_formats, joined, safe_name, save_figure, usable
-from painters.plot.degradation import degradation_figure
-from painters.plot.loop import loop_heatmap
-from painters.plot.op_meta import ops_with_figure, panels
-from painters.plot.overview import overview_figure
-from painters.plot.ranges import range_heatmap
+from painters.plot.kinds import FIGURES
 from painters.plot.similarity import similarity_heatmap
-from painters.plot.swap import swap_heatmap
 
 
 def load_similarity(results_dir: str | Path, tasks: Sequence[str] = ()) -> dict[str, np.ndarray]:
@@ -36,14 +32,14 @@ def plot_results(
     """Draw every figure that ``results_dir/results.parquet`` and ``results_dir/similarity/*.npy`` support and
     write each in every format under ``out_dir`` (default ``results_dir/plots``). Returns the paths written.
 
-    Which figures an op gets is what it declares (``Op.figures``). Files, per task ``<t>`` (named as the
-    similarity files): ``<op>_heatmap_<t>`` for each op with a ``range_heatmap`` present (one per value of its
-    split parameters where they are named: ``repeat_x<K>_heatmap_<t>`` when several repeat counts were run,
-    ``parallel_x<K>_heatmap_<t>`` for looped parallel), ``swap_heatmap_<t>``, ``loop_heatmap_<t>`` (looped
-    parallel), ``similarity_<t>``; one ``degradation`` figure with a panel per task; and, when the table holds
-    several tasks, ``<op>_heatmap_all`` for the ops with an ``overview`` (skip, swap: :func:`overview_figure`, a
-    panel per task, i.e. every model of a multi-model sweep side by side). A figure the table has no rows for
-    is skipped.
+    Which figures an op gets is what it declares (``Op.figures``; kinds in :data:`painters.plot.kinds.FIGURES`).
+    Files, per task ``<t>`` (named as the similarity files): ``<op>_heatmap_<t>`` for each op with a
+    ``range_heatmap`` present (one per value of its split parameters where they are named:
+    ``repeat_x<K>_heatmap_<t>`` when several repeat counts were run), ``swap_heatmap_<t>``, ``loop_heatmap_<t>``
+    (looped parallel), ``similarity_<t>``; one ``degradation`` figure with a panel per task; and, when the table
+    holds several tasks, ``<op>_heatmap_all`` for the ops with an ``overview`` (skip, swap:
+    :func:`overview_figure`, a panel per task, i.e. every model of a multi-model sweep side by side). A figure
+    the table has no rows for is skipped.
     Raises ``FileNotFoundError`` when the directory has neither a results table nor similarity matrices.
     """
     results_dir = Path(results_dir)
@@ -68,32 +64,29 @@ def plot_results(
         fig.set_size_inches(min(4.5 + 0.55 * cols, 30), min(2.5 + 0.45 * rows, 30))
         paths.extend(save_figure(fig, out, stem, formats))
 
+    def figure_file(stem: str, draw: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        try:
+            fig = draw(*args, fig=Figure(), **kwargs)
+        except NoDataError:
+            return
+        paths.extend(save_figure(fig, out, stem, formats))
+
+    present = [op for op in OPS if df is not None and op in set(df["op"])]
     for task in tasks:
-        slug = safe_name(task)
         rows = df[df["task"] == task]
-        present = set(rows["op"])
-        for op in (o for o in ops_with_figure("range_heatmap") if o in present):
-            for label, where in panels(rows, op, heatmaps=True):
-                name = op + label.replace(" ", "_")
-                heatmap_file(f"{name}_heatmap_{slug}", range_heatmap, rows, op, task, **where)
-        for op in (o for o in ops_with_figure("swap_heatmap") if o in present):
-            heatmap_file(f"{op}_heatmap_{slug}", swap_heatmap, rows, task, op=op)
-        for op in (o for o in ops_with_figure("loop_heatmap") if o in present):
-            heatmap_file(f"loop_heatmap_{slug}" if op == "parallel" else f"{op}_loop_heatmap_{slug}",
-                         loop_heatmap, rows, task, op=op)  # fmt: skip
-    for op in ops_with_figure("overview") if len(tasks) > 1 else ():
-        try:
-            fig = overview_figure(df, op, fig=Figure())
-        except NoDataError:
-            continue
-        paths.extend(save_figure(fig, out, f"{op}_heatmap_all", formats))
-    if df is not None:
-        try:
-            fig = degradation_figure(df, fig=Figure())
-        except NoDataError:
-            pass
-        else:
-            paths.extend(save_figure(fig, out, "degradation", formats))
+        for op in (o for o in present if o in set(rows["op"])):
+            for kind in (FIGURES[k] for k in OPS[op].figures if FIGURES[k].scope == "task"):
+                for stem, draw, args, kwargs in kind.files(rows, op, safe_name(task)):
+                    heatmap_file(stem, draw, *args, **kwargs)
+    drawn: set[str] = set()
+    for op in present:
+        for name in OPS[op].figures:
+            kind = FIGURES[name]
+            if kind.scope != "sweep" or (kind.once and name in drawn):
+                continue
+            drawn.add(name)
+            for stem, draw, args, kwargs in kind.files(df, op, ""):
+                figure_file(stem, draw, *args, **kwargs)
     model = joined(df, "model", "") if df is not None else ""
     for task, matrix in similarity.items():
         heatmap_file(f"similarity_{safe_name(task)}", similarity_heatmap, matrix, task, model=model or None)
