@@ -11,7 +11,7 @@ from torch import nn
 from painters.architectures import Architecture, Located, locate
 from painters.errors import PlanError, UnsupportedModelError
 from painters.executor import PLAN_CONTAINERS, HiddenStates, MidEmbeddings, PlanRunner, plan_container, slot_layers
-from painters.ops import Group, Op
+from painters.ops import Group, Op, unwrap
 from painters.plan import Plan, resolve
 from painters.positions import (
     ConfigPatch,
@@ -117,6 +117,8 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
     marks = owner_marks(located.parent, len(modules)) if arch.stages is None else []
     if arch.zipped is not None:
         check_zipped_plan(result, arch.zipped)
+    for op in result.ops:
+        op.check_model(located, modules)
     _check_parallel_groups(fields, result)
     _check_attention_kept(fields, result)
     return _Prepared(positions, fields, count_field, marks, per if count_field else 1)
@@ -144,6 +146,7 @@ def _check_attention_kept(fields: dict[str, list], result: Plan) -> None:
 
 def _check_parallel_groups(fields: dict[str, list], result: Plan) -> None:
     for step in result.steps:
+        step = unwrap(step)
         if not isinstance(step, Group):
             continue
         for name, values in fields.items():

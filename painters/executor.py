@@ -15,9 +15,10 @@ import torch
 from torch import nn
 
 from painters.architectures import Located
-from painters.ops import Group, Step
+from painters.ops import Group, Step, Wrapped, step_calls, unwrap
 from painters.plan import Plan
 from painters.positions import LayerPositions, module_states
+from painters.step_kinds import STEP_KINDS
 
 try:  # transformers >= 5: hidden states are recorded by hooks into a context-local collector
     from transformers.utils.output_capturing import _active_collector
@@ -43,6 +44,7 @@ class PlanRunner:
         self.plan = plan
         self.layers = layers
         self.arch = located.arch
+        self.located = located
         self.hidden_states_mode = hidden_states
         self.add_mid = (
             located.arch.mid_embeddings
@@ -94,6 +96,13 @@ class PlanRunner:
     def run_step(self, k: int, step: Step | None, args: tuple, kwargs: dict) -> Any:
         if step is None:  # a plan with no layers: the stack is the identity
             return args[0] if args else kwargs["hidden_states"]
+        if isinstance(step, Wrapped):
+            h = args[0] if args else kwargs["hidden_states"]
+
+            def inner(x: torch.Tensor) -> Any:
+                return self.run_step(k, step.inner, *_with_hidden(x, args, kwargs))
+
+            return STEP_KINDS[step.kind](inner, h, args[1:], kwargs, self, *step.args)
         if not isinstance(step, Group):
             return self.call_layer(k, step, self.slots[k][0], args, kwargs)
         slots = iter(self.slots[k])
@@ -232,7 +241,7 @@ def assign_slots(plan: Plan) -> list[list[int]]:
     extra = plan.num_steps
     slots: list[list[int]] = []
     for k, step in enumerate(plan.steps):
-        n = step.calls if isinstance(step, Group) else 1
+        n = step_calls(step)
         slots.append([k] + list(range(extra, extra + n - 1)))
         extra += n - 1
     return slots
@@ -243,7 +252,8 @@ def slot_layers(plan: Plan) -> list[int]:
     slots = assign_slots(plan)
     out = [0] * max(plan.num_calls, 1)
     for k, step in enumerate(plan.steps):
-        layers = [i for _ in range(step.iterations) for i in step.layers] if isinstance(step, Group) else [step]
+        inner = unwrap(step)
+        layers = [i for _ in range(inner.iterations) for i in inner.layers] if isinstance(inner, Group) else [inner]
         for slot, layer in zip(slots[k], layers):
             out[slot] = layer
     return out

@@ -10,7 +10,7 @@ from torch import nn
 from painters.apply import _prepare, layer_modules
 from painters.architectures import locate
 from painters.errors import PlanError
-from painters.ops import Op
+from painters.ops import Op, Wrapped
 from painters.plan import resolve
 
 
@@ -27,6 +27,10 @@ def materialize(model: nn.Module, *ops: Op, stage: int | None = None, tower: str
     modules = layer_modules(located)
     result = resolve(len(modules), ops)
     prepared = _prepare(located, modules, result)
+    if result.has_wrapped:
+        kinds = sorted({s.kind for s in result.steps if isinstance(s, Wrapped)})
+        raise PlanError(f"{result}: steps run as {', '.join(kinds)} change what a layer sees at run time and cannot be "
+                        f"written as a plain layer stack; use painters.apply.")  # fmt: skip
     if result.has_parallel:
         raise PlanError(f"{result}: parallel groups cannot be written as a plain layer stack; use painters.apply.")
     if not result.steps:

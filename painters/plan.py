@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from painters.errors import PlanError
-from painters.ops import Group, Op, Step, step_label
+from painters.ops import Group, Op, Step, Wrapped, step_calls, step_label, step_layers, unwrap
 
 MAX_CALLS = 100_000
 """Upper bound of layer calls in one forward of a plan."""
@@ -38,10 +38,11 @@ class Plan:
         """Every layer call as ``(step index, layer)``, in execution order (a group's layers once per iteration)."""
         out = []
         for k, s in enumerate(self.steps):
-            if isinstance(s, Group):
-                out.extend((k, i) for _ in range(s.iterations) for i in s.layers)
+            inner = unwrap(s)
+            if isinstance(inner, Group):
+                out.extend((k, i) for _ in range(inner.iterations) for i in inner.layers)
             else:
-                out.append((k, s))
+                out.append((k, inner))
         return tuple(out)
 
     @property
@@ -62,7 +63,12 @@ class Plan:
 
     @property
     def has_parallel(self) -> bool:
-        return any(isinstance(s, Group) for s in self.steps)
+        return any(isinstance(unwrap(s), Group) for s in self.steps)
+
+    @property
+    def has_wrapped(self) -> bool:
+        """Whether some step runs through a step kind (token ops and other modifiers)."""
+        return any(isinstance(s, Wrapped) for s in self.steps)
 
     def describe(self) -> str:
         """One line: the steps, with parallel groups in brackets."""
@@ -82,13 +88,14 @@ def resolve(num_layers: int, ops: Iterable[Op]) -> Plan:
         if not isinstance(op, Op):
             raise PlanError(f"expected painters ops (e.g. painters.skip(4, 8)), got {op!r} ({type(op).__name__}).")
         op.validate(num_layers)
-    calls = sum(s.calls if isinstance(s, Group) else 1 for op in ops for s in op.steps(num_layers))
+    spans = [op for op in ops if not op.modifier]
+    calls = sum(step_calls(s) for op in spans for s in op.steps(num_layers))
     if calls > MAX_CALLS:
         raise PlanError(
             f"the plan would make {calls} layer calls per forward (limit {MAX_CALLS}); lower repeat times "
             f"or parallel iterations."
         )
-    ordered = sorted(ops, key=lambda o: o.span(num_layers))
+    ordered = sorted(spans, key=lambda o: o.span(num_layers))
     for a, b in zip(ordered, ordered[1:]):
         (s0, e0), (s1, e1) = a.span(num_layers), b.span(num_layers)
         if s1 < e0:
@@ -114,7 +121,11 @@ def resolve(num_layers: int, ops: Iterable[Op]) -> Plan:
         steps.append(layer)
         boundaries.append(len(steps))
         layer += 1
-    return Plan(num_layers, tuple(ordered), tuple(steps), tuple(boundaries))
+    result = tuple(steps)
+    modifiers = [op for op in ops if op.modifier]
+    for op in modifiers:
+        result = op.modify(result, tuple(boundaries), num_layers)
+    return Plan(num_layers, (*ordered, *modifiers), result, tuple(boundaries))
 
 
 def boundary_positions(start: int, end: int, replacement: tuple[Step, ...], entry: int) -> list[int]:
@@ -128,7 +139,7 @@ def boundary_positions(start: int, end: int, replacement: tuple[Step, ...], entr
     """
     last_run: dict[int, int] = {}
     for k, s in enumerate(replacement):
-        for i in s.layers if isinstance(s, Group) else (s,):
+        for i in step_layers(s):
             last_run[i] = entry + k + 1
     exit_ = entry + len(replacement)
     out = []

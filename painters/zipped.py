@@ -15,7 +15,6 @@ from typing import Any
 from torch import nn
 
 from painters.errors import PlanError
-from painters.ops import Group
 from painters.plan import Plan
 
 
@@ -36,7 +35,7 @@ def zipped_layers(parent: nn.Module, names: tuple[str, ...]) -> list[ZippedLayer
 
 
 def check_zipped_plan(plan: Plan, names: tuple[str, ...]) -> None:
-    if any(isinstance(s, Group) for s in plan.steps):
+    if plan.has_parallel:
         raise PlanError(
             f"{plan}: this model keeps each layer in {len(names)} parallel lists ({', '.join(names)}) called one by "
             f"one, so a parallel group (the mean of whole layers) cannot be run. Use skip, swap, repeat, reverse, "

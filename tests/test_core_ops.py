@@ -18,6 +18,8 @@ ALL_OPS = [
     painters.parallel(4, 8, iterations=3),
     painters.middle_repeat(3, 9),
     painters.order([0, 1, (2, 3), 5, 5, 11]),
+    painters.isolate_cls(4),
+    painters.keep_cls_only(10),
 ]
 
 

@@ -23,11 +23,16 @@ from painters.ops.base import (
     Param,
     RangeOp,
     Step,
+    Wrapped,
     op_from_dict,
     paper_span,
     param,
     register_op,
+    step_calls,
     step_label,
+    step_layers,
+    unwrap,
+    wrap,
 )
 from painters.ops.middle_repeat import MiddleRepeat, middle_repeat
 from painters.ops.order import Order, order
@@ -39,8 +44,10 @@ from painters.ops.skip import Skip, skip
 from painters.ops.swap import Swap, swap
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in ("base", "selectors"):
+    if _module.name != "base":
         importlib.import_module(f"{__name__}.{_module.name}")
+        if _module.name in OPS:  # `painters.ops.<op>` is the constructor, not the module of the same name
+            globals()[_module.name] = OPS[_module.name].constructor
 
 
 def constructor(name: str) -> Any:
@@ -57,6 +64,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "MAX_COUNT", "OPS", "Group", "MiddleRepeat", "Op", "Order", "Parallel", "Param", "RangeOp", "Repeat", "Reverse",
-    "Shuffle", "Skip", "Step", "Swap", "constructor", "middle_repeat", "op_from_dict", "order", "paper_span",
-    "parallel", "param", "register_op", "repeat", "reverse", "shuffle", "skip", "step_label", "swap",
+    "Shuffle", "Skip", "Step", "Swap", "Wrapped", "constructor", "middle_repeat", "op_from_dict", "order",
+    "paper_span", "parallel", "param", "register_op", "repeat", "reverse", "shuffle", "skip", "step_calls",
+    "step_label", "step_layers", "swap", "unwrap", "wrap",
 ]  # fmt: skip

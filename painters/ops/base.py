@@ -60,15 +60,62 @@ class Group:
         return len(self.layers) * self.iterations
 
 
-Step = int | Group
-"""One execution step: an original layer index, or a :class:`Group` run in parallel."""
+@dataclass(frozen=True)
+class Wrapped:
+    """A step run through a registered step kind (:data:`painters.executor.STEP_KINDS`): ``inner`` (a layer or a
+    :class:`Group`) runs as ``kind`` says, e.g. ``"isolate_cls"`` runs it on the CLS and patch tokens separately.
+    ``args`` are the kind's parameters (plain, hashable values). Added by modifier ops (:meth:`Op.modify`)."""
+
+    inner: int | Group
+    kind: str
+    args: tuple = ()
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return self.inner.layers if isinstance(self.inner, Group) else (self.inner,)
+
+    @property
+    def calls(self) -> int:
+        """Layer calls of the inner step (a kind may call them on parts of the input; they share the slots)."""
+        return self.inner.calls if isinstance(self.inner, Group) else 1
+
+
+Step = int | Group | Wrapped
+"""One execution step: an original layer index, a :class:`Group` run in parallel, or a :class:`Wrapped` step."""
 
 
 def step_label(step: Step) -> str:
-    """``"5"`` for a layer, ``"(1|2|3)x3"`` for a parallel group run three times."""
+    """``"5"`` for a layer, ``"(1|2|3)x3"`` for a parallel group run three times, ``"5[isolate_cls]"``."""
+    if isinstance(step, Wrapped):
+        return f"{step_label(step.inner)}[{step.kind}]"
     if isinstance(step, Group):
         return "(" + "|".join(map(str, step.layers)) + ")" + (f"x{step.iterations}" if step.iterations > 1 else "")
     return str(step)
+
+
+def wrap(step: Step, kind: str, op: Op, *args: Any) -> Wrapped:
+    """``step`` run as ``kind`` (for :meth:`Op.modify`); a step another modifier already wraps is refused."""
+    if isinstance(step, Wrapped):
+        raise PlanError(
+            f"{op} would run step {step_label(step)} as {kind} too; two modifiers cannot change how the same step "
+            f"runs (give them ranges that do not overlap)."
+        )
+    return Wrapped(step, kind, args)
+
+
+def step_layers(step: Step) -> tuple[int, ...]:
+    """The original layers a step runs (once each, whatever the iterations)."""
+    return step.layers if isinstance(step, (Group, Wrapped)) else (step,)
+
+
+def step_calls(step: Step) -> int:
+    """How many layer calls a step makes (a group's layers once per iteration)."""
+    return step.calls if isinstance(step, (Group, Wrapped)) else 1
+
+
+def unwrap(step: Step) -> int | Group:
+    """The layer or group a step runs, without its wrapping."""
+    return step.inner if isinstance(step, Wrapped) else step
 
 
 _UNSET: Any = object()
@@ -154,6 +201,9 @@ class Op:
 
     name: ClassVar[str] = ""
     selector: ClassVar[str] = "range"
+    modifier: ClassVar[bool] = False
+    """A modifier does not replace a span: it changes how the resolved plan's steps run (:meth:`modify`), after
+    every span op is placed; it may overlap them."""
     figures: ClassVar[tuple[str, ...]] = ("degradation",)
     example: ClassVar[dict[str, Any]] = {}
     """A sweep-file entry for this op (its keys without ``op``), shown by ``painters ls ops`` and tested."""
@@ -225,6 +275,15 @@ class Op:
         """Raise :class:`PlanError` if this op cannot apply to a model of ``num_layers`` layers."""
         start, end = self.span(num_layers)
         _check_range(self, start, end, num_layers)
+
+    def modify(self, steps: tuple[Step, ...], boundaries: tuple[int, ...], num_layers: int) -> tuple[Step, ...]:
+        """A modifier's rewrite of the resolved steps (same number of steps); ``boundaries[b]`` is how many steps
+        have run at "the state after original layer b"."""
+        raise NotImplementedError
+
+    def check_model(self, located: Any, modules: list) -> None:
+        """Raise :class:`~painters.errors.UnsupportedModelError` if this op cannot run exactly on this model
+        (called before the model is touched; ``located`` is the layer stack found)."""
 
     # -- what sweeps, records and figures need -----------------------------------------------------------------
     def variant_id(self) -> str:

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from painters.plot._common import NoDataError, panel_columns, select_task, title, usable
-from painters.plot.op_meta import line_labels, op_order
+from painters.plot.op_meta import line_labels, op_order, ops_with_figure
 
 YLIM = (-1.0, 2.0)
 """The y axis spans the data but never goes past these limits (points outside are off the chart)."""
@@ -37,12 +37,12 @@ def line_order(labels: Sequence[str]) -> list[str]:
 def degradation_data(df: pd.DataFrame, task: str | None = None, ops: Sequence[str] | None = None) -> pd.DataFrame:
     """Columns ``line``, ``n_affected``, ``normalised``: the mean normalised score per line and width, first
     averaged over seeds/repeats of a span, then over the spans of equal width, plus the unmodified model
-    (``n_affected`` 0, score 1.0) at the start of every line. ``ops`` defaults to every op but the baseline
-    and combinations (``"a+b"``)."""
+    (``n_affected`` 0, score 1.0) at the start of every line. ``ops`` defaults to the ops that declare the
+    ``degradation`` figure (not the baseline, combinations ``"a+b"`` or token ops)."""
     rows, _ = select_task(df, task)
     rows = rows[rows["n_affected"].notna() & (rows["op"] != "baseline")]
-    if ops is None:
-        rows = rows[~rows["op"].astype(str).str.contains("+", regex=False)]
+    if ops is None:  # the ops that declare this figure (token ops have their own curve)
+        rows = rows[rows["op"].isin(ops_with_figure("degradation"))]
     else:
         rows = rows[rows["op"].isin(ops)]
     if rows.empty:

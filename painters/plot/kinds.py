@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
+from painters.plot.curve import curve
 from painters.plot.degradation import degradation_figure
 from painters.plot.loop import loop_heatmap
 from painters.plot.op_meta import panels
@@ -62,6 +64,17 @@ def _overview_files(df: pd.DataFrame, op: str, slug: str) -> list[FileSpec]:
     return [(f"{op}_heatmap_all", overview_figure, (df, op), {})] if df["task"].nunique() > 1 else []
 
 
+def _curve_files(df: pd.DataFrame, op: str, slug: str) -> list[FileSpec]:
+    return [(f"{op}_curve", _curve_figure, (df, op), {})]
+
+
+def _curve_figure(df: pd.DataFrame, op: str, fig: Figure) -> Figure:
+    fig.set_size_inches(6.5, 4.2)
+    fig.set_layout_engine("constrained")
+    curve(df, op, ax=fig.add_subplot())
+    return fig
+
+
 def _degradation_files(df: pd.DataFrame, op: str, slug: str) -> list[FileSpec]:
     return [("degradation", degradation_figure, (df,), {})]
 
@@ -72,5 +85,7 @@ FIGURES.register("swap_heatmap", FigureKind("i x j heatmap of a pair op, per tas
 FIGURES.register("loop_heatmap", FigureKind("span x iterations heatmap (looped parallel), per task", "task",
                                             _loop_files))  # fmt: skip
 FIGURES.register("overview", FigureKind("the op's heatmap for every task side by side", "sweep", _overview_files))
+FIGURES.register("curve", FigureKind("normalised score against the op's parameter, a line per model and task",
+                                     "sweep", _curve_files))  # fmt: skip
 FIGURES.register("degradation", FigureKind("normalised score against layers affected, a line per op", "sweep",
                                            _degradation_files, once=True))  # fmt: skip
