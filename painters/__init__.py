@@ -5,7 +5,8 @@
 >>> # with painters.apply(model, op): out = model(**inputs)
 """
 
-from painters import tasks
+from painters import analysis, tasks
+from painters.analysis import attention_distance
 from painters.apply import LayerStack, apply, layers, plan
 from painters.architectures import ARCHITECTURES, Architecture, register
 from painters.errors import PlanError, UnsupportedModelError
@@ -55,7 +56,9 @@ __all__ = [
     "Plan",
     "PlanError",
     "UnsupportedModelError",
+    "analysis",
     "apply",
+    "attention_distance",
     "evaluate",
     "layers",
     "materialize",

@@ -33,6 +33,7 @@ TIER_OF_FILE = {
     "test_data_labels": "unit",
     "test_batches": "unit",
     "test_core_": "core",
+    "test_analysis_": "core",
     "test_ops_registry": "core",
     "test_tasks_": "tasks",
     "test_evaluate": "tasks",

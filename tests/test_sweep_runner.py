@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+import painters
 from painters.cli import main
 from painters.sweep.config import parse_sweep
 from painters.sweep.runner import SweepRunner
@@ -222,3 +224,24 @@ def test_a_staged_model_sweeps_one_stage_and_scores_as_evaluate(tmp_path):
         want = painters.evaluate(model, processor, task, op, stage=2, batch_size=4, progress=False)
         assert records[variant]["score"] == want["top1"], variant
     assert len({r["score"] for r in records.values()}) > 1  # the stage's layers matter
+
+
+def test_a_sweep_records_attention_distances_per_variant(files, tmp_path):
+    from painters.analysis import attention_distance
+    from painters.plot import plot_results
+
+    cfg = config(files, "vit", "[skip: [1, 3], isolate_cls: {until: [2]}]")
+    cfg = parse_sweep(cfg.model_dump_json().replace('"analyses":{"attention_distance":null}',
+                                                    '"analyses":{"attention_distance":{"images":5}}'))  # fmt: skip
+    runner = SweepRunner(cfg, tmp_path, progress=False)
+    runner.run()
+    folder = tmp_path / "analyses" / "attention_distance"
+    assert sorted(p.name for p in folder.iterdir()) == ["tiny-vit__baseline.parquet", "tiny-vit__skip-1-3.parquet"]
+    model, processor = runner.model()
+    task = runner.load_tasks()["classification:shapes"]
+    pixels = {"pixel_values": torch.cat([b.inputs["pixel_values"] for b in task.prepare(processor, 8)])[:5]}
+    expected = attention_distance(model, None, pixels, painters.skip(1, 3))
+    got = pd.read_parquet(folder / "tiny-vit__skip-1-3.parquet")
+    assert got[["step", "layer", "head"]].equals(expected[["step", "layer", "head"]])
+    assert np.allclose(got["distance_px"], expected["distance_px"], rtol=1e-12)
+    assert "attention_distance_tiny-vit" in {p.stem for p in plot_results(tmp_path, formats=("png",))}

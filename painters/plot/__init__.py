@@ -11,6 +11,7 @@ means when the grid is at most 16 x 16.
 """
 
 from painters.plot._common import NoDataError
+from painters.plot.attention import attention_distance_plot
 from painters.plot.degradation import degradation_curves, degradation_data, degradation_figure
 from painters.plot.loop import loop_grid, loop_heatmap
 from painters.plot.op_meta import ops_with_figure
@@ -23,6 +24,7 @@ from painters.plot.swap import swap_grid, swap_heatmap
 __all__ = [
     "ops_with_figure",
     "NoDataError",
+    "attention_distance_plot",
     "degradation_curves",
     "degradation_data",
     "degradation_figure",

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from painters.ops import OPS
 from painters.plot._common import NoDataError, check_formats, joined, safe_name, save_figure, usable
+from painters.plot.attention import attention_distance_plot
 from painters.plot.kinds import FIGURES
 from painters.plot.similarity import similarity_heatmap
 
@@ -40,6 +41,8 @@ def plot_results(
     holds several tasks, ``<op>_heatmap_all`` for the ops with an ``overview`` (skip, swap:
     :func:`overview_figure`, a panel per task, i.e. every model of a multi-model sweep side by side). A figure
     the table has no rows for is skipped.
+    When the sweep recorded attention distances, ``attention_distance_<model>`` shows the unmodified model's (the
+    per-variant tables are in ``analyses/attention_distance/``).
     Raises ``FileNotFoundError`` when the directory has neither a results table nor similarity matrices.
     """
     results_dir = Path(results_dir)
@@ -60,7 +63,8 @@ def plot_results(
             ax = draw(*args, ax=fig.add_subplot(), **kwargs)
         except NoDataError:
             return
-        rows, cols = np.shape(ax.collections[0].get_array()) if ax.collections else (8, 8)
+        shape = np.shape(ax.collections[0].get_array()) if ax.collections else ()
+        rows, cols = shape if len(shape) == 2 else (8, 8)
         fig.set_size_inches(min(4.5 + 0.55 * cols, 30), min(2.5 + 0.45 * rows, 30))
         paths.extend(save_figure(fig, out, stem, formats))
 
@@ -87,6 +91,11 @@ def plot_results(
             drawn.add(name)
             for stem, draw, args, kwargs in kind.files(df, op, ""):
                 figure_file(stem, draw, *args, **kwargs)
+    for table_path in sorted((results_dir / "analyses" / "attention_distance").glob("*__baseline.parquet")):
+        distances = pd.read_parquet(table_path)
+        stem = f"attention_distance_{table_path.stem.removesuffix('__baseline')}"
+        what = f"mean attention distance, {distances['model'].iloc[0]} (unmodified)"
+        heatmap_file(stem, attention_distance_plot, distances, title=what)
     model = joined(df, "model", "") if df is not None else ""
     for task, matrix in similarity.items():
         heatmap_file(f"similarity_{safe_name(task)}", similarity_heatmap, matrix, task, model=model or None)

@@ -137,6 +137,18 @@ class RunnerSpec(_Strict):
     seed: int = 0
 
 
+class AttentionDistanceSpec(_Strict):
+    """Record the mean attention distance (per layer call and head) of every variant that can have one."""
+
+    images: int = Field(default=64, ge=1, description="images of the model's first task the distances average over")
+
+
+class AnalysesSpec(_Strict):
+    """Analyses recorded per variant next to the scores (``results/<name>/analyses/``)."""
+
+    attention_distance: AttentionDistanceSpec | None = None
+
+
 class ModelRun(_Strict):
     """One model and the tasks it is scored on (a sweep may hold several, under ``models:``)."""
 
@@ -155,6 +167,7 @@ class SweepConfig(_Strict):
     ops: list[SerializeAsAny[Annotated[OpSpec, PlainValidator(validate_op_spec)]]] = Field(min_length=1)
     baseline: bool = True
     runner: RunnerSpec = Field(default_factory=RunnerSpec)
+    analyses: AnalysesSpec = Field(default_factory=AnalysesSpec)
 
     @field_validator("ops", mode="before")
     @classmethod
@@ -241,7 +254,7 @@ class SweepConfig(_Strict):
 
     def _as_written(self) -> dict[str, Any]:
         """The config as data, with local paths as written in the file (a moved checkout keeps its records)."""
-        data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}})
+        data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}, "analyses": True})
         for loc, value in self._written.items():
             node = data
             for key in loc[:-1]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -168,6 +169,36 @@ class SweepRunner:
             batches = task.prepare(processor, spec.batch_size, progress=self.progress)
             self._run_task(model, run, spec, task, batches, order_variants(pending, plans), plans, store, stats)
             stats.tasks.append(spec.display)
+        if self.config.analyses.attention_distance is not None:
+            self._attention_distances(run, model, processor, tasks[run.tasks[0].display], variants, store)
+
+    def _attention_distances(
+        self, run: ModelRun, model: nn.Module, processor: Any, task: Task, variants: list[Variant], store: ResultStore
+    ) -> None:
+        """The mean attention distance of every variant (token-op variants have none), on the first images of the
+        model's first task; one file per variant, skipped when already there."""
+        from painters.analysis import attention_distance
+        from painters.errors import PaintersError
+
+        name, spec = run.model.display, self.config.analyses.attention_distance
+        pending = [v for v in variants if not store.has_analysis("attention_distance", name, v.id)]
+        if not pending:
+            return
+        images = []
+        for batch in task.prepare(processor, run.tasks[0].batch_size, progress=False):
+            images.append(batch.inputs["pixel_values"])
+            if sum(len(i) for i in images) >= spec.images:
+                break
+        if not images:
+            return
+        pixels = {"pixel_values": torch.cat(images)[: spec.images]}
+        where = {"tower": run.model.tower} if run.model.tower else {}
+        for v in tqdm(pending, desc=f"{name} / attention distance", unit="variant", disable=not self.progress):
+            try:
+                frame = attention_distance(model, None, pixels, *v.ops, **where)
+            except PaintersError:  # token ops and models without patch grids have no attention distance
+                continue
+            store.save_analysis("attention_distance", name, v.id, frame.assign(model=name, variant=v.id))
 
     def _run_task(
         self,

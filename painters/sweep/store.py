@@ -253,6 +253,22 @@ class ResultStore:
         os.replace(tmp, path)
         return path
 
+    def analysis_path(self, analysis: str, model: str, variant: str) -> Path:
+        return self.root / "analyses" / analysis / f"{safe_name(model)}__{safe_name(variant)}.parquet"
+
+    def has_analysis(self, analysis: str, model: str, variant: str) -> bool:
+        return self.analysis_path(analysis, model, variant).exists()
+
+    def save_analysis(self, analysis: str, model: str, variant: str, frame: pd.DataFrame) -> None:
+        """One variant's analysis table, written atomically (``analyses/<analysis>/<model>__<variant>.parquet``)."""
+        import io
+
+        path = self.analysis_path(analysis, model, variant)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        atomic_write(path, buffer.getvalue())
+
     def save_similarity(self, task: str, matrix: Any) -> None:
         import io
 
