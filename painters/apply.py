@@ -119,6 +119,11 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
         check_zipped_plan(result, arch.zipped)
     for op in result.ops:
         op.check_model(located, modules)
+    if not result.steps and arch.stages is not None:
+        raise PlanError(
+            f"{result}: runs none of stage {located.stage}'s {len(modules)} block(s); a stage's forward unpacks what "
+            f"its blocks return, so at least one block must run (skip fewer, or drive another stage)."
+        )
     _check_parallel_groups(fields, result)
     _check_attention_kept(fields, result)
     return _Prepared(positions, fields, count_field, marks, per if count_field else 1)

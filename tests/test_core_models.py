@@ -225,3 +225,12 @@ def test_sweeps_take_the_tower_and_stage_options():
     assert spec.where == {"stage": None, "tower": "vision"}
     with pytest.raises(ValueError, match="tower"):
         ModelSpec(id="x", tower="audio")
+
+
+def test_a_plan_that_runs_no_block_of_a_stage_is_refused():
+    from painters.errors import PlanError
+
+    model, _ = tiny_any.build("swin")
+    depth = len(painters.layers(model, stage=1).layers)
+    with pytest.raises(PlanError, match=r"runs none of stage 1's .* at least one block must run"):
+        painters.plan(model, painters.skip(0, depth), stage=1)

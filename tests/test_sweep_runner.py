@@ -226,6 +226,33 @@ def test_a_staged_model_sweeps_one_stage_and_scores_as_evaluate(tmp_path):
     assert len({r["score"] for r in records.values()}) > 1  # the stage's layers matter
 
 
+def test_a_staged_model_sweeps_stage_by_stage_with_figures_per_stage(tmp_path, monkeypatch):
+    """``stage: [k, ...]`` runs the sweep once per stage (model and tasks named ``@stage<k>``), loading the weights
+    once; each stage's records equal a sweep of that stage alone, and every heatmap is drawn per stage."""
+    from painters.plot import plot_results
+
+    swin, images = F.save_swin(tmp_path), F.save_imagefolder(tmp_path, per_class=4)
+    task = f"tasks: [{{type: classification, name: shapes, data: {images}, split: test, batch_size: 4}}]\n"
+    ops = "ops: [skip: {ranges: {max_width: 1, start: 1}}]\n"  # stage 1 holds 1 block: no variant of its own
+    both = parse_sweep(f"name: staged\nmodel: {{id: {swin}, name: swin, stage: [1, 2]}}\n{task}{ops}")
+    assert [r.model.display for r in both.runs] == ["swin@stage1", "swin@stage2"]
+    import painters.sweep.loading as loading
+
+    loads, load = [], loading.load_model
+    monkeypatch.setattr(loading, "load_model", lambda spec: (loads.append(spec.display), load(spec))[1])
+    SweepRunner(both, tmp_path / "both", progress=False).run()
+    assert len(loads) == 1  # the stages share one copy of the weights
+    table = pd.read_parquet(tmp_path / "both" / "results.parquet")
+    assert sorted(table.groupby("task").size().items()) == [("shapes@stage1", 1), ("shapes@stage2", 1 + 5)]
+    alone = parse_sweep(f"name: alone\nmodel: {{id: {swin}, name: swin, stage: 2}}\n{task}{ops}")
+    SweepRunner(alone, tmp_path / "alone", progress=False).run()
+    single = pd.read_parquet(tmp_path / "alone" / "results.parquet").set_index("variant")["score"]
+    staged = table[table.task == "shapes@stage2"].set_index("variant")["score"]
+    assert staged.sort_index().equals(single.sort_index())
+    stems = {p.stem for p in plot_results(tmp_path / "both", formats=("png",))}
+    assert {"skip_heatmap_shapes_stage2", "similarity_shapes_stage1", "similarity_shapes_stage2"} <= stems
+
+
 def test_a_sweep_records_attention_distances_per_variant(files, tmp_path):
     from painters.analysis import attention_distance
     from painters.plot import plot_results

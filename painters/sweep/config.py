@@ -55,12 +55,20 @@ class ModelSpec(_Strict):
         "sequence-classification",
         "base",
     ] = "auto"
-    stage: int | None = Field(
+    stage: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]] | None = Field(
         default=None,
-        ge=0,
-        description="stage whose blocks the ops index, for staged models "
-        "(SegFormer, Swin, SwinV2, FocalNet, Hiera, PVTv2)",
+        description="stage whose blocks the ops index, for staged models (SegFormer, Swin, SwinV2, FocalNet, Hiera, "
+        "PVTv2); a list runs the sweep stage by stage (one model entry per stage, named '<name>@stage<k>', its "
+        "tasks '<task>@stage<k>', so every figure is drawn per stage)",
     )
+
+    @field_validator("stage")
+    @classmethod
+    def _stages(cls, value: Any) -> Any:
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError(f"stage lists distinct stages, e.g. [0, 1, 2, 3]; got {value}")
+        return value
+
     tower: Literal["vision", "text"] | None = Field(
         default=None, description="the tower whose layers the ops index, for two-tower models (CLIP, SigLIP)"
     )
@@ -190,7 +198,15 @@ class SweepConfig(_Strict):
 
     @property
     def runs(self) -> list[ModelRun]:
-        """Every (model, tasks) pair of the sweep."""
+        """Every (model, tasks) pair of the sweep; a model with a list of stages counts once per stage."""
+        return [staged for run in self._file_runs() for staged in _per_stage(run)]
+
+    def stage_runs(self) -> list[tuple[ModelRun, ModelRun]]:
+        """``(run as written, its run for one stage)`` for every model that lists stages."""
+        return [(run, staged) for run in self._file_runs() if isinstance(run.model.stage, list)
+                for staged in _per_stage(run)]  # fmt: skip
+
+    def _file_runs(self) -> list[ModelRun]:
         if self.models is not None:
             return list(self.models)
         return [ModelRun(model=self.model, tasks=self.tasks)]  # type: ignore[arg-type]
@@ -276,16 +292,33 @@ class SweepConfig(_Strict):
         data = self._as_written()
         runs = data["models"] if data.get("models") is not None else [{"model": data["model"], "tasks": data["tasks"]}]
         out = {}
-        for run, spec_run in zip(runs, self.runs):
-            model = {k: v for k, v in run["model"].items() if k not in ("name", "device")}
-            for task, spec in zip(run["tasks"], spec_run.tasks):
-                task = {k: v for k, v in task.items() if k != "name"}
-                out[(spec_run.model.display, spec.display)] = {
-                    "model": model,
-                    "task": task,
-                    "runner": {"seed": self.runner.seed},
-                }
+        for run, file_run in zip(runs, self._file_runs()):
+            for spec_run in _per_stage(file_run):
+                model = {k: v for k, v in run["model"].items() if k not in ("name", "device")}
+                if isinstance(file_run.model.stage, list):
+                    model["stage"] = spec_run.model.stage
+                for task, spec in zip(run["tasks"], spec_run.tasks):
+                    task = {k: v for k, v in task.items() if k != "name"}
+                    out[(spec_run.model.display, spec.display)] = {
+                        "model": model,
+                        "task": task,
+                        "runner": {"seed": self.runner.seed},
+                    }
         return out
+
+
+def _per_stage(run: ModelRun) -> list[ModelRun]:
+    """A run whose model lists stages as one run per stage (model and tasks named ``...@stage<k>``)."""
+    stages = run.model.stage
+    if not isinstance(stages, list):
+        return [run]
+    return [
+        ModelRun(
+            model=run.model.model_copy(update={"stage": k, "name": f"{run.model.display}@stage{k}"}),
+            tasks=[task.model_copy(update={"name": f"{task.display}@stage{k}"}) for task in run.tasks],
+        )
+        for k in stages
+    ]
 
 
 def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:

@@ -53,6 +53,11 @@ def _located(exc: Exception, where: str) -> Exception:
         return SweepError(f"{where}: {exc}")
 
 
+def _weights_key(spec: Any) -> str:
+    """What decides the loaded weights: the same for every stage or display name of one checkpoint."""
+    return spec.model_dump_json(exclude={"name", "stage", "tower"})
+
+
 def order_variants(variants: Sequence[Variant], plans: dict[str, Plan]) -> list[Variant]:
     """Variants sorted so that those changing the same first layer run together (deepest shared prefix first)."""
     return sorted(variants, key=lambda v: (-plans[v.id].shared_prefix, v.id))
@@ -88,18 +93,19 @@ class SweepRunner:
         self.on_record = on_record
         self._loaded: dict[str, tuple[nn.Module, Any]] = {}
         if model is not None:  # a model already in memory (notebooks, benchmarks): for a single-model sweep
-            self._loaded[config.runs[0].model.display] = (model, processor)
+            self._loaded[_weights_key(config.runs[0].model)] = (model, processor)
 
     # -- planning ----------------------------------------------------------------------------------------------
     def model(self, run: ModelRun | None = None) -> tuple[nn.Module, Any]:
         """The (model, processor) of ``run`` (default: the first), loaded once."""
         spec = (run or self.config.runs[0]).model
-        if spec.display not in self._loaded:
+        key = _weights_key(spec)
+        if key not in self._loaded:
             from painters.sweep.loading import load_model
 
-            self._loaded.clear()  # one model in memory at a time
-            self._loaded[spec.display] = load_model(spec)
-        return self._loaded[spec.display]
+            self._loaded.clear()  # one model in memory at a time (the stages of one model share it)
+            self._loaded[key] = load_model(spec)
+        return self._loaded[key]
 
     def num_layers(self, run: ModelRun | None = None) -> int:
         run = run or self.config.runs[0]
@@ -142,7 +148,8 @@ class SweepRunner:
                 raise _located(exc, self.config.locate((*loc, "id"))) from None
         from painters.sweep.validate import check_task_models
 
-        check_task_models(self.config, skip=self._loaded)  # a task that cannot score its model, from its config
+        loaded = {run.model.display for run in self.config.runs if _weights_key(run.model) in self._loaded}
+        check_task_models(self.config, skip=loaded)  # a task that cannot score its model, from its config
         tasks = {}
         for loc, spec in self.config.task_locations():
             try:
@@ -152,6 +159,9 @@ class SweepRunner:
             except PaintersError as exc:
                 field = "data" if spec.data is not None and isinstance(exc, FileNotFoundError) else "type"
                 raise _located(exc, self.config.locate((*loc, field))) from None
+        for file_run, staged in self.config.stage_runs():  # a staged model's tasks, per stage: the same data
+            for task, staged_task in zip(file_run.tasks, staged.tasks):
+                tasks[staged_task.display] = tasks[task.display]
         return tasks
 
     def _run_model(self, run: ModelRun, tasks: dict[str, Task], store: ResultStore, stats: Stats) -> None:

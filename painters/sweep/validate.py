@@ -76,18 +76,22 @@ def check(config: Any, source: str = "<sweep>", *, online: bool = False) -> Repo
         report.problems += problems
         if problems:
             continue
-        try:
-            count = len(_layers(meta_model(model, model_config), model))
-        except PaintersError as exc:
-            report.problems.append(f"{where}: {exc}")
-            continue
-        report.configs[model.display] = model_config
-        try:
-            variants = expand_ops(config.ops, count, baseline=config.baseline, locate=config.locate)
-        except PaintersError as exc:
-            report.problems.append(str(exc))
-            continue
-        report.notes.append(f"{where}: {count} layers, {len(variants)} variants")
+        stages = model.stage if isinstance(model.stage, list) else [model.stage]
+        for stage in stages:
+            staged = model if stage == model.stage else model.model_copy(update={"stage": stage})
+            label = "" if stage == model.stage else f" (stage {stage})"
+            try:
+                count = len(_layers(meta_model(staged, model_config), staged))
+            except PaintersError as exc:
+                report.problems.append(f"{where}{label}: {exc}")
+                continue
+            report.configs[model.display if not label else f"{model.display}@stage{stage}"] = model_config
+            try:
+                variants = expand_ops(config.ops, count, baseline=config.baseline, locate=config.locate)
+            except PaintersError as exc:
+                report.problems.append(f"{exc}{label}")
+                continue
+            report.notes.append(f"{where}{label}: {count} layers, {len(variants)} variants")
     for loc, task in config.task_locations():
         report.problems += _task_problems(config, loc, task, report)
     return report
