@@ -36,6 +36,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"{config.name}: {stats.written} records written, {stats.skipped} already done, {stats.failed} non-finite; "
         f"{stats.layer_evaluations} layer evaluations in {stats.seconds:.1f} s -> {out}"
     )
+    for pair in stats.at_chance:
+        print(
+            f"warning: {pair}: the unmodified model scores at chance, so its normalised scores are undefined (NaN) "
+            f"and its heatmaps are empty; check the model and the task's labels",
+            file=sys.stderr,
+        )
     if stats.retired:
         print(
             f"{stats.retired} records of models, tasks or ops no longer in {args.file} are kept in {out / 'records'} "
@@ -124,16 +130,16 @@ def _stop_at_once_on_second_interrupt() -> None:
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
 
 
-def _plot(results: Path) -> list[Path]:
+def _plot(results: Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
     from painters.plot import plot_results
 
-    paths = plot_results(results)
+    paths = plot_results(results, formats=formats)
     print(f"{len(paths)} figures in {results / 'plots'}")
     return paths
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    _plot(Path(args.results))
+    _plot(Path(args.results), tuple(args.formats.split(",")))
     return 0
 
 
@@ -243,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_validate)
     plot = sub.add_parser("plot", help="draw the heatmaps and curves of a results folder")
     plot.add_argument("results")
+    plot.add_argument("--formats", default="png,svg", help="comma-separated file formats (default: png,svg)")
     plot.set_defaults(func=_cmd_plot)
     show = sub.add_parser("show", help="print a results table")
     show.add_argument("results")

@@ -309,3 +309,24 @@ def test_plot_results_writes_supported_figures(tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths)
     with pytest.raises(FileNotFoundError):
         plot_results(tmp_path / "empty")
+
+
+def test_similarity_titles_name_the_model_of_their_task_and_plot_takes_formats(tmp_path, capsys, monkeypatch):
+    import painters.plot.results as results
+    from painters.cli import main
+
+    rows = task_rows("fashion-mnist") + [
+        {**r, "model": "other-model"} for r in task_rows("wiki text/2", 6) if r["op"] in ("baseline", "skip")
+    ]
+    table(rows).to_parquet(tmp_path / "results.parquet")
+    (tmp_path / "similarity").mkdir()
+    np.save(tmp_path / "similarity" / "wiki_text_2.npy", np.eye(6))
+    titled = []
+    draw = results.similarity_heatmap
+    monkeypatch.setattr(results, "similarity_heatmap", lambda *a, **k: (titled.append(k["model"]), draw(*a, **k))[1])
+    assert main(["plot", str(tmp_path), "--formats", "svg"]) == 0
+    assert titled == ["other-model"]  # not every model of the sweep
+    written = sorted((tmp_path / "plots").iterdir())
+    assert written and all(p.suffix == ".svg" for p in written)
+    assert main(["plot", str(tmp_path), "--formats", "pngg"]) == 2
+    assert "cannot write figures as ['pngg']" in capsys.readouterr().err

@@ -272,3 +272,20 @@ def test_a_sweep_records_attention_distances_per_variant(files, tmp_path):
     assert got[["step", "layer", "head"]].equals(expected[["step", "layer", "head"]])
     assert np.allclose(got["distance_px"], expected["distance_px"], rtol=1e-12)
     assert "attention_distance_tiny-vit" in {p.stem for p in plot_results(tmp_path, formats=("png",))}
+
+
+def test_a_task_whose_baseline_is_at_chance_is_reported(tmp_path, capsys):
+    swin, images = F.save_swin(tmp_path), F.save_imagefolder(tmp_path, per_class=4)  # untrained: at chance here
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        f"name: chance\nmodel: {{id: {swin}, stage: 2}}\ntasks: [{{type: classification, name: shapes, "
+        f"data: {images}, split: test}}]\nops: [skip: [0, 1]]\n"
+    )
+    assert main(["run", str(sweep), "--out", str(tmp_path / "out"), "--quiet", "--no-plot"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: tiny-swin / shapes: the unmodified model scores at chance" in err
+    from painters.plot import range_heatmap
+
+    ax = range_heatmap(pd.read_parquet(tmp_path / "out" / "results.parquet"), "skip", "shapes")
+    assert any("no normalised score: the unmodified model scores 0.3333, which is chance" in t.get_text()
+               for t in ax.texts)  # fmt: skip

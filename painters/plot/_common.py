@@ -109,9 +109,11 @@ def draw_heatmap(
     vmin: float | None = NORMALISED_RANGE[0],
     vmax: float | None = NORMALISED_RANGE[1],
     annot: bool | None = None,
+    empty_note: str = "",
 ) -> Axes:
     """Draw ``grid`` (index = rows, columns = columns; NaN or infinite = no data, left grey) as a seaborn heatmap with a
-    colour bar; cells are annotated (``.2f``) when ``annot`` is None and the grid is at most 16 x 16."""
+    colour bar; cells are annotated (``.2f``) when ``annot`` is None and the grid is at most 16 x 16. When no cell
+    has a value, ``empty_note`` is written across the axes (why the figure is empty)."""
     grid = grid.astype(float)
     ax = new_axes(ax, grid.shape)
     if annot is None:
@@ -134,11 +136,26 @@ def draw_heatmap(
         cbar_kws={"label": cbar_label, "extend": _extend(values, vmin, vmax)},
     )
     ax.set_facecolor("#eeeeee")  # cells without data
+    if not np.isfinite(values).any() and empty_note:
+        ax.text(0.5, 0.5, empty_note, transform=ax.transAxes, ha="center", va="center", wrap=True,
+                bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "0.6"})  # fmt: skip
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.tick_params(axis="y", rotation=0)
     return ax
+
+
+def chance_note(rows: pd.DataFrame) -> str:
+    """Why a normalised heatmap of ``rows`` is empty, when the reason is that the unmodified model scores at
+    chance (normalised scores divide by baseline - chance): else ``""``."""
+    if not {"baseline", "chance"} <= set(rows.columns) or rows.empty:
+        return ""
+    base, chance = rows["baseline"].astype(float), rows["chance"].astype(float)
+    if ((base - chance).abs() < 1e-12).all():
+        return (f"no normalised score: the unmodified model scores {base.iloc[0]:.4g}, which is chance "
+                f"({chance.iloc[0]:.4g}), so (score - chance) / (baseline - chance) is undefined")  # fmt: skip
+    return ""
 
 
 def normalised_label(vmin: float | None, vmax: float | None) -> str:
@@ -167,5 +184,7 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     clean = tuple(f.lstrip(".").lower() for f in formats)
     unknown = [f for f in clean if f not in supported]
     if unknown:
-        raise ValueError(f"cannot write figures as {unknown}; matplotlib supports {sorted(supported)}")
+        from painters.errors import ConfigError
+
+        raise ConfigError(f"cannot write figures as {unknown}; matplotlib supports {sorted(supported)}")
     return clean

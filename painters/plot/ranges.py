@@ -11,6 +11,7 @@ from painters.plot._common import (
     NORMALISED_CMAP,
     NORMALISED_RANGE,
     NoDataError,
+    chance_note,
     draw_heatmap,
     normalised_label,
     num_layers,
@@ -77,4 +78,5 @@ def range_heatmap(
         vmin=vmin,
         vmax=vmax,
         annot=annot,
+        empty_note=chance_note(rows),
     )

@@ -96,7 +96,7 @@ def plot_results(
         stem = f"attention_distance_{table_path.stem.removesuffix('__baseline')}"
         what = f"mean attention distance, {distances['model'].iloc[0]} (unmodified)"
         heatmap_file(stem, attention_distance_plot, distances, title=what)
-    model = joined(df, "model", "") if df is not None else ""
-    for task, matrix in similarity.items():
+    for task, matrix in similarity.items():  # tasks are unique across a sweep: each matrix is one model's
+        model = joined(df[df["task"] == task], "model", "") if df is not None else ""
         heatmap_file(f"similarity_{safe_name(task)}", similarity_heatmap, matrix, task, model=model or None)
     return paths

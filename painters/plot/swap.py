@@ -9,6 +9,7 @@ from painters.plot._common import (
     NORMALISED_CMAP,
     NORMALISED_RANGE,
     NoDataError,
+    chance_note,
     draw_heatmap,
     normalised_label,
     num_layers,
@@ -59,4 +60,5 @@ def swap_heatmap(
         vmin=vmin,
         vmax=vmax,
         annot=annot,
+        empty_note=chance_note(rows),
     )

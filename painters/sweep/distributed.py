@@ -21,7 +21,7 @@ from painters.ops import op_from_dict
 from painters.plan import Plan, resolve
 from painters.sweep.config import ModelRun, TaskSpec
 from painters.sweep.generators import Variant
-from painters.sweep.runner import Stats, SweepRunner, order_variants
+from painters.sweep.runner import Stats, SweepRunner, at_chance, order_variants
 from painters.sweep.scoring import TaskInfo, reference_metrics
 from painters.sweep.store import ResultStore
 
@@ -158,6 +158,7 @@ class RayExecutor:
                 self._run_model(run, store, stats)
             store.consolidate()
             stats.retired = store.retired()
+            stats.at_chance = at_chance(store.table())
         stats.seconds = time.perf_counter() - start
         return stats
 

@@ -34,6 +34,8 @@ class Stats:
     failed: int = 0
     oom_retries: int = 0
     retired: int = 0
+    at_chance: list[str] = field(default_factory=list)
+    """``model / task`` pairs whose unmodified model scores at chance: their normalised scores are undefined."""
     layer_evaluations: int = 0
     seconds: float = 0.0
     tasks: list[str] = field(default_factory=list)
@@ -56,6 +58,15 @@ def _located(exc: Exception, where: str) -> Exception:
 def _weights_key(spec: Any) -> str:
     """What decides the loaded weights: the same for every stage or display name of one checkpoint."""
     return spec.model_dump_json(exclude={"name", "stage", "tower"})
+
+
+def at_chance(table: Any) -> list[str]:
+    """``model / task`` of every baseline record that scores exactly at chance (normalised scores undefined)."""
+    if table.empty or "op" not in table:
+        return []
+    base = table[(table["op"] == "baseline") & table["score"].notna() & table["chance"].notna()]
+    hit = base[(base["score"].astype(float) - base["chance"].astype(float)).abs() < 1e-12]
+    return [f"{m} / {t}" for m, t in zip(hit["model"], hit["task"])]
 
 
 def order_variants(variants: Sequence[Variant], plans: dict[str, Plan]) -> list[Variant]:
@@ -126,6 +137,7 @@ class SweepRunner:
                 self._run_model(run, tasks, store, stats)
             store.consolidate()
             stats.retired = store.retired()
+            stats.at_chance = at_chance(store.table())
         stats.seconds = time.perf_counter() - start
         return stats
 
