@@ -54,6 +54,16 @@ class Plan:
         return self.steps == tuple(range(self.num_layers))
 
     @property
+    def computes_unmodified(self) -> bool:
+        """Whether the plan computes what the unmodified model does (a one-layer reverse, shuffle or parallel of
+        one layer): every step runs one layer once, in the original order."""
+        plain = [
+            s.layers[0] if isinstance(s, Group) and len(s.layers) == 1 and s.iterations == 1 else s
+            for s in self.steps
+        ]
+        return plain == list(range(self.num_layers))
+
+    @property
     def shared_prefix(self) -> int:
         """Number of leading steps identical to the unmodified model (layers ``0..k-1`` in order)."""
         k = 0

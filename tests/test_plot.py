@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+import painters  # noqa: E402
 from painters.plot import (  # noqa: E402
     NoDataError,
     degradation_curves,
@@ -237,11 +238,40 @@ def test_degradation_figure_panels_lines_and_means(df, tmp_path):
     assert_saves(fig, tmp_path)
 
 
+def tiny_vit():
+    from tests import tiny
+
+    return tiny.cached("vit")
+
+
 def test_degradation_curves_single_panel_and_op_filter(df):
     ax = degradation_curves(df, "wiki text/2", ops=["skip", "parallel"])
     assert set(named_lines(ax)) == {"skip", "parallel", "parallel x2", "parallel x3", "parallel x4"}
     data = degradation_data(df, "wiki text/2", ops=["skip"])
-    assert list(data.columns) == ["line", "n_affected", "normalised"] and len(data) == T + 1
+    assert list(data.columns) == ["line", "n_affected", "normalised", "low", "high"] and len(data) == T + 1
+    assert (data["low"] <= data["normalised"] + 1e-12).all() and (data["normalised"] <= data["high"] + 1e-12).all()
+
+
+def test_degradation_marks_points_off_the_chart_and_draws_the_spread(df):
+    low = df.copy()
+    hit = (low["op"] == "skip") & (low["n_affected"] == T)
+    low.loc[hit, "normalised"] = -2.32  # tiny-llama's full skip
+    ax = degradation_curves(low, "wiki text/2", ops=["skip"])
+    floor = ax.get_ylim()[0]
+    assert floor == -1.0
+    marks = [line for line in ax.get_lines() if line.get_marker() == "v"]
+    assert len(marks) == 1 and marks[0].get_ydata()[0] == floor and marks[0].get_xdata()[0] == T
+    assert any(t.get_text() == "-2.32" for t in ax.texts)
+    assert ax.collections, "the spread band"
+
+
+def test_a_variant_that_computes_the_unmodified_model_affects_no_layer():
+    assert painters.plan(tiny_vit(), painters.reverse(3, 4)).computes_unmodified
+    assert painters.plan(tiny_vit(), painters.parallel(3, 4)).computes_unmodified
+    assert painters.plan(tiny_vit(), painters.shuffle(3, 4, seed=1)).computes_unmodified
+    assert painters.plan(tiny_vit(), painters.middle_repeat(3, 4)).computes_unmodified  # 3 is the centre of 6
+    assert not painters.plan(tiny_vit(), painters.middle_repeat(1, 2)).computes_unmodified
+    assert not painters.plan(tiny_vit(), painters.parallel(3, 4, iterations=2)).computes_unmodified
 
 
 def test_overview_figure_has_each_tasks_heatmap(df, tmp_path):

@@ -36,7 +36,8 @@ def line_order(labels: Sequence[str]) -> list[str]:
 
 def degradation_data(df: pd.DataFrame, task: str | None = None, ops: Sequence[str] | None = None) -> pd.DataFrame:
     """Columns ``line``, ``n_affected``, ``normalised``: the mean normalised score per line and width, first
-    averaged over seeds/repeats of a span, then over the spans of equal width, plus the unmodified model
+    averaged over seeds/repeats of a span, then over the spans of equal width (``low``/``high``: the lowest and
+    highest single record of that width: the spread over spans, seeds and pairs), plus the unmodified model
     (``n_affected`` 0, score 1.0) at the start of every line. ``ops`` defaults to the ops that declare the
     ``degradation`` figure (not the baseline, combinations ``"a+b"`` or token ops)."""
     rows, _ = select_task(df, task)
@@ -59,7 +60,10 @@ def degradation_data(df: pd.DataFrame, task: str | None = None, ops: Sequence[st
     frame = frame[frame["n_affected"] > 0]
     per_span = frame.groupby(["line", "n_affected", "start", "end"], dropna=False)["normalised"].mean()
     means = per_span.groupby(level=["line", "n_affected"]).mean().reset_index()
-    start = pd.DataFrame({"line": means["line"].unique(), "n_affected": 0, "normalised": 1.0})
+    spread = frame.groupby(["line", "n_affected"])["normalised"].agg(low="min", high="max").reset_index()
+    means = means.merge(spread, on=["line", "n_affected"], how="left")
+    start = pd.DataFrame({"line": means["line"].unique(), "n_affected": 0, "normalised": 1.0, "low": 1.0,
+                          "high": 1.0})  # fmt: skip
     out = pd.concat([start, means], ignore_index=True)
     out["n_affected"] = out["n_affected"].astype("int64")
     return out.sort_values(["line", "n_affected"], ignore_index=True)
@@ -75,8 +79,11 @@ def degradation_curves(
     legend: bool = True,
 ) -> Axes:
     """One panel of the degradation figure for ``task`` (None: the table's only task): normalised score
-    against layers affected, one line per op (looped parallel per iteration count). Dotted reference lines
-    mark chance (0) and the unmodified model (1). Returns the Axes."""
+    against layers affected, one line per op (looped parallel per iteration count), a band from the lowest to the
+    highest record of each width (spans, seeds, pairs). Points off the chart are drawn as triangles at its edge
+    with their value. Dotted reference lines mark chance (0) and the unmodified model (1). "Layers affected" is
+    the width of the span an op rewrites (for swap(i, j): j - i + 1, the layers from i to j), 0 for a variant that
+    computes what the unmodified model does. Returns the Axes."""
     rows, task = select_task(df, task)
     data = degradation_data(rows, task, ops)
     if ax is None:
@@ -85,13 +92,23 @@ def degradation_curves(
     palette = palette or _palette(lines)
     ax.axhline(1.0, color="0.6", linestyle=":", linewidth=1, label="_unmodified")
     ax.axhline(0.0, color="0.6", linestyle="--", linewidth=1, label="_chance")
-    for line in lines:
-        points = data[data["line"] == line]
-        ax.plot(points["n_affected"], points["normalised"], marker="o", markersize=3, label=line, color=palette[line])
     values = data["normalised"].to_numpy()
     values = values[np.isfinite(values)]
     low = max(min(values.min(initial=0.0), 0.0) - 0.05, YLIM[0])
     high = min(max(values.max(initial=1.0), 1.0) + 0.05, YLIM[1])
+    for line in lines:
+        points = data[data["line"] == line]
+        colour = palette[line]
+        ax.fill_between(points["n_affected"], points["low"].clip(low, high), points["high"].clip(low, high),
+                        color=colour, alpha=0.12, linewidth=0)  # fmt: skip
+        ax.plot(points["n_affected"], points["normalised"].clip(low, high), marker="o", markersize=3, label=line,
+                color=colour)  # fmt: skip
+        for x, y in zip(points["n_affected"], points["normalised"]):  # off the chart: a triangle at the edge
+            if np.isfinite(y) and not low <= y <= high:
+                edge = low if y < low else high
+                ax.plot([x], [edge], marker="v" if y < low else "^", markersize=7, color=colour, clip_on=False)
+                ax.annotate(f"{y:.2f}", (x, edge), textcoords="offset points", xytext=(4, 4 if y > high else -10),
+                            fontsize=6, color=colour)  # fmt: skip
     ax.set_ylim(low, high)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layers affected")

@@ -216,7 +216,7 @@ def make_record(
         **columns,
         "start": start,
         "end": end,
-        "n_affected": op.affected(plan.num_layers) if op is not None else 0,
+        "n_affected": op.affected(plan.num_layers) if op is not None and not plan.computes_unmodified else 0,
         "paper_n": variant.paper_n,
         "num_layers": plan.num_layers,
         "steps": plan.describe(),
