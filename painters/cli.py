@@ -144,21 +144,39 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from painters.show import show
 
-    path = Path(args.results) / "results.parquet"
-    if not path.exists():
-        print(f"{path} does not exist: run `painters run FILE` first.", file=sys.stderr)
-        return 2
-    frame = pd.read_parquet(path)
-    columns = [
-        c
-        for c in ("task", "variant", "steps", "metric", "score", "baseline", "normalised", "status", "seconds")
-        if c in frame
-    ]
-    with pd.option_context("display.max_rows", args.rows, "display.width", 200, "display.max_colwidth", 40):
-        print(frame[columns].sort_values(["task", "variant"]).to_string(index=False))
-    return 0
+    return show(
+        args.results, rows=args.rows, fmt=args.format, models=args.model, tasks=args.task, ops=args.op,
+        aggregate=args.aggregate,
+    )  # fmt: skip
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from painters.show import compare
+
+    return compare(args.a, args.b, rows=args.rows, fmt=args.format, models=args.model, tasks=args.task, ops=args.op)
+
+
+def _table_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``painters show`` and ``painters compare`` share: filters, --rows, --format."""
+    parser.add_argument("--model", action="append", metavar="NAME", help="only this model (repeat for more)")
+    parser.add_argument("--task", action="append", metavar="NAME", help="only this task (repeat for more)")
+    parser.add_argument("--op", action="append", metavar="NAME", help="only this op, e.g. skip (repeat for more)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="print the first N rows; 0 prints all (default: 200 in --format table, all in the others)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "markdown", "json"),
+        default="table",
+        help="table (default; 4 significant digits, normalised to 3 decimals, '-' for missing), markdown, or csv "
+        "and json with every digit",
+    )
 
 
 def registries() -> dict:
@@ -251,10 +269,24 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("results")
     plot.add_argument("--formats", default="png,svg", help="comma-separated file formats (default: png,svg)")
     plot.set_defaults(func=_cmd_plot)
-    show = sub.add_parser("show", help="print a results table")
-    show.add_argument("results")
-    show.add_argument("--rows", type=int, default=200)
+    show = sub.add_parser("show", help="print a results table (sorted by model, task, variant; filters, formats)")
+    show.add_argument("results", help="a results folder (or its results.parquet)")
+    _table_options(show)
+    show.add_argument(
+        "--aggregate",
+        choices=("median",),
+        default=None,
+        help="median: per (model, variant) the median normalised score over the model's tasks, best first, then "
+        "(in --format table) each model's ops ranked by the median of their variants' medians",
+    )
     show.set_defaults(func=_cmd_show)
+    compare = sub.add_parser(
+        "compare", help="two results folders side by side: score_A, score_B, diff (B - A), normalised_A/_B"
+    )
+    compare.add_argument("a", metavar="A", help="a results folder (or its results.parquet)")
+    compare.add_argument("b", metavar="B", help="another results folder")
+    _table_options(compare)
+    compare.set_defaults(func=_cmd_compare)
     ls = sub.add_parser("ls", help="list the registered ops, tasks, architectures, zoo models, multiple-choice formats")
     ls.add_argument("what", nargs="*", help="which: ops, tasks, architectures, zoo, formats (default: all)")
     ls.set_defaults(func=_cmd_ls)

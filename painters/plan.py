@@ -58,8 +58,7 @@ class Plan:
         """Whether the plan computes what the unmodified model does (a one-layer reverse, shuffle or parallel of
         one layer): every step runs one layer once, in the original order."""
         plain = [
-            s.layers[0] if isinstance(s, Group) and len(s.layers) == 1 and s.iterations == 1 else s
-            for s in self.steps
+            s.layers[0] if isinstance(s, Group) and len(s.layers) == 1 and s.iterations == 1 else s for s in self.steps
         ]
         return plain == list(range(self.num_layers))
 

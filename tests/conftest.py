@@ -44,6 +44,7 @@ TIER_OF_FILE = {
     "test_ray": "sweeps",
     "test_cli_errors": "sweeps",
     "test_plot": "sweeps",
+    "test_show": "sweeps",
     "test_experiment_files": "sweeps",
     "test_validate_": "sweeps",
     "test_zoo": "zoo",
