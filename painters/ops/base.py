@@ -87,7 +87,8 @@ Step = int | Group | Wrapped
 def step_label(step: Step) -> str:
     """``"5"`` for a layer, ``"(1|2|3)x3"`` for a parallel group run three times, ``"5[isolate_cls]"``."""
     if isinstance(step, Wrapped):
-        return f"{step_label(step.inner)}[{step.kind}]"
+        detail = f":{step.args[0]}" if step.args and isinstance(step.args[0], str) else ""
+        return f"{step_label(step.inner)}[{step.kind}{detail}]"
     if isinstance(step, Group):
         return "(" + "|".join(map(str, step.layers)) + ")" + (f"x{step.iterations}" if step.iterations > 1 else "")
     return str(step)
@@ -136,6 +137,8 @@ class Param:
         id_hide: a value left out of the variant id and of figure labels (parallel's ``iterations=1``).
         split: figures draw one heatmap / one line per value of this parameter (parallel iterations, repeat
             times); the value is named in the label unless it is ``id_hide`` or the only value present.
+        omit_default: :meth:`Op.to_dict` leaves the parameter out at its default (a parameter added later keeps
+            the dict form, and so the records, of the ops written before it).
     """
 
     doc: str
@@ -148,6 +151,7 @@ class Param:
     id_prefix: str = ""
     id_hide: Any = _UNSET
     split: bool = False
+    omit_default: bool = False
 
     def hides(self, value: Any) -> bool:
         return self.id_hide is not _UNSET and value == self.id_hide
@@ -306,11 +310,16 @@ class Op:
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict ``{"op": name, **params}`` that :func:`op_from_dict` turns back into this op."""
-        params = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        params = {
+            f.name: _plain(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if not (f.metadata.get("painters", Param("")).omit_default and getattr(self, f.name) == f.default)
+        }
         return {"op": self.name, **params}
 
     def __str__(self) -> str:
-        params = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
+        shown = self.to_dict()
+        params = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.name in shown)
         return f"{self.name}({params})"
 
 
