@@ -6,7 +6,7 @@
 """
 
 from painters import analysis, tasks
-from painters.analysis import attention_distance
+from painters.analysis import attention_distance, importance
 from painters.apply import LayerStack, apply, layers, plan
 from painters.architectures import ARCHITECTURES, Architecture, register
 from painters.errors import PlanError, UnsupportedModelError
@@ -59,6 +59,7 @@ __all__ = [
     "analysis",
     "apply",
     "attention_distance",
+    "importance",
     "evaluate",
     "layers",
     "materialize",
