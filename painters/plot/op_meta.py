@@ -42,8 +42,8 @@ def suffix(info: ParamInfo, value: Any, present: int) -> str:
 
 
 def _values(rows: pd.DataFrame, info: ParamInfo) -> list[Any]:
-    if info.name not in rows.columns:
-        return [None]
+    if info.name not in rows.columns:  # a table written before the parameter existed: its default throughout
+        return [None] if info.required else [info.default]
     column = rows[info.name]
     if not info.required and info.default is not None:
         column = column.fillna(info.default)
