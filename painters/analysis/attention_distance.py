@@ -10,13 +10,13 @@ still gets a distance: the mean over where it looks among the patches).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
 
+from painters.analysis.inputs import model_batches
 from painters.errors import PlanError, UnsupportedModelError
 
 
@@ -48,14 +48,6 @@ def _patch_size(config: Any) -> tuple[int, int]:
     if size is None:
         raise UnsupportedModelError(f"{type(config).__name__} has no patch_size: attention distance needs patches")
     return (size, size) if isinstance(size, int) else tuple(size)  # type: ignore[return-value]
-
-
-def _batches(data: Any, processor: Any, batch_size: int) -> Iterable[Mapping[str, torch.Tensor]]:
-    if isinstance(data, Mapping):
-        return [data]
-    if hasattr(data, "prepare"):  # a painters task: its examples prepared as a sweep prepares them
-        return [b.inputs for b in data.prepare(processor, batch_size, progress=False)]
-    return [getattr(b, "inputs", b) for b in data]
 
 
 def _tower_module(model: nn.Module, stack: nn.Module) -> nn.Module:
@@ -104,7 +96,7 @@ def attention_distance(
     totals: torch.Tensor | None = None
     images = 0
     try:
-        for inputs in _batches(data, processor, batch_size):
+        for inputs in model_batches(data, processor, batch_size):
             pixels = inputs["pixel_values"]
             device = next(model.parameters()).device
             with torch.no_grad(), painters.apply(model, *ops, tower=tower):

@@ -11,25 +11,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
 
+from painters.analysis.inputs import model_batches
 from painters.errors import ConfigError, UnsupportedModelError
 
 PER_LAYER = ("block_influence", "attention_cosine", "mlp_cosine")
 METRICS = (*PER_LAYER, "angular")
-
-
-def _batches(data: Any, processor: Any, batch_size: int) -> Iterable[Mapping[str, torch.Tensor]]:
-    if isinstance(data, Mapping):
-        return [data]
-    if hasattr(data, "prepare"):  # a painters task: its examples prepared as a sweep prepares them
-        return [b.inputs for b in data.prepare(processor, batch_size, progress=False)]
-    return [getattr(b, "inputs", b) for b in data]
 
 
 def _cos(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -80,7 +73,7 @@ def importance(
         except UnsupportedModelError as exc:
             raise UnsupportedModelError(f"sublayer cosines need pre-norm layers: {exc}") from None
     device = next(model.parameters()).device
-    for inputs in _batches(data, processor, batch_size):
+    for inputs in model_batches(data, processor, batch_size):
         inputs = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in inputs.items()}
         outputs: dict[str, list[torch.Tensor]] = {"attention": [], "mlp": []}
         hooks = [
