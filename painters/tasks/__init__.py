@@ -12,6 +12,7 @@ from painters.tasks import (  # noqa: F401  (importing registers the built-in ta
     perplexity,
     segmentation,
     sentence_similarity,
+    zero_shot,
 )
 from painters.tasks.base import Accumulator, BaseTask, Batch, Task
 from painters.tasks.registry import available, get, load, register

@@ -21,8 +21,11 @@ KINDS = {
     "segmentation": "an image segmenter",
     "vision": "a vision model without a classification, detection or segmentation head",
     "audio": "an audio model",
+    "image-text": "a two-tower image-text model",
 }
-"""Every kind a model can be classified as, with the words messages use for it."""
+"""Every kind a model can be classified as, with the words messages use for it. ``"image-text"`` (CLIP, SigLIP) is a
+kind a task can declare; ``model_kind`` still leaves two-tower models unclassified, so that no task is refused them
+from the config alone."""
 
 _TABLES: tuple[tuple[str | None, tuple[str, ...]], ...] = (  # first match wins; None: not classified
     ("seq2seq", ("SEQ_TO_SEQ_CAUSAL_LM", "SPEECH_SEQ_2_SEQ")),
