@@ -137,6 +137,24 @@ def test_shipped_heldout_text_is_the_split() -> None:
     assert all(chapter not in training for chapter in held[:5])  # held-out chapters are not trained on
 
 
+def test_shipped_clip_processor_tokenizes_any_prompt() -> None:
+    """fashion-clip's processor loads back as a CLIPProcessor; its tokenizer knows every byte (words the captions
+    never had split into known pieces, no unknown token) and ends each prompt with its one EOS, where the text
+    tower pools."""
+    import transformers
+
+    model, processor = registry.load("fashion-clip", ROOT)
+    assert isinstance(processor, transformers.CLIPProcessor)
+    tokenizer = processor.tokenizer
+    ids = tokenizer("A jpeg-corrupted photo of a T-shirt top! 42 \u00fc")["input_ids"]
+    assert (
+        ids[0] == tokenizer.bos_token_id and ids[-1] == tokenizer.eos_token_id == model.config.text_config.eos_token_id
+    )
+    assert tokenizer.eos_token_id not in ids[1:-1] and len(ids) <= tokenizer.model_max_length
+    trained = tokenizer("a photo of a ankle boot.")["input_ids"]
+    assert len(trained) == 9  # BOS, six whole words and the full stop, EOS: the captions' words are single tokens
+
+
 def test_shipped_tokenizer_round_trips_and_adds_nothing() -> None:
     _, tokenizer = registry.load("tiny-llama", ROOT)
     sample = "And God said, Let there be light: and there was light.\n\nIn the beginning"
@@ -176,14 +194,20 @@ def test_missing_corpus_names_the_package(monkeypatch) -> None:
 
 def test_processor_matches_training_pixels() -> None:
     """Training feeds ``normalise_pixels`` of grey images resized with ``resize_images``; the saved processor must
-    give the same tensors from the 28x28 (classifier) or 64x64 (scenes) images as files hold them."""
+    give the same tensors from the 28x28 (classifiers) or 64x64 (scenes) images as files hold them (for the CLIP
+    model: its processor's image processor)."""
     images, _ = _synthetic(4)
     scenes_64 = np.stack([np.asarray(Image.fromarray(i).resize((64, 64))) for i in images])
-    for name, grey in (("fashion-vit", images), ("fashion-yolos", scenes_64), ("fashion-dpt", scenes_64)):
-        side = registry.spec(name).config["image_size"]
+    cases = [("fashion-vit", images), ("fashion-yolos", scenes_64), ("fashion-dpt", scenes_64)]
+    cases += [("fashion-swin", images), ("fashion-clip", images)]
+    for name, grey in cases:
+        config = registry.spec(name).config
+        side = config["image_size"] if "image_size" in config else config["vision_config"]["image_size"]
         side = side[0] if isinstance(side, list) else side
         pil = [Image.fromarray(g).convert("RGB") for g in grey]
-        pixels = registry.spec(name).build_processor()(images=pil, return_tensors="pt")["pixel_values"]
+        processor = registry.spec(name).build_processor()
+        processor = getattr(processor, "image_processor", processor)
+        pixels = processor(images=pil, return_tensors="pt")["pixel_values"]
         expected = train.normalise_pixels(train.resize_images(grey, side))
         assert pixels.shape == expected.shape and torch.allclose(pixels, expected, atol=1e-6), name
 
@@ -209,6 +233,9 @@ def _processor(processors: dict, name: str) -> object:
 
 
 def _same_value(got: object, want: object) -> bool:
+    """Lists compared as lists; a nested config (a tower's) compared on the keys the spec gives."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        return all(k in got and _same_value(got[k], v) for k, v in want.items())
     return list(got) == list(want) if isinstance(want, (list, tuple)) else got == want
 
 
@@ -220,7 +247,7 @@ def test_entry_builds_from_its_config(name: str, processors: dict) -> None:
     torch.manual_seed(0)
     model = spec.build_model(spec.config, _processor(processors, name))
     assert type(model) is getattr(transformers, spec.model_class)
-    assert len(painters.layers(model).layers) == models.LAYERS
+    assert scoring.layer_count(model, name) == models.LAYERS
     stored = model.config.to_dict()  # keys transformers stores elsewhere (rope_theta) are not compared
     wrong = {k: stored[k] for k, v in spec.config.items() if k in stored and not _same_value(stored[k], v)}
     assert not wrong, f"{name}: config differs from the spec: {wrong}"
@@ -317,7 +344,7 @@ def test_a_new_entry_trains_loads_and_scores_with_no_other_change(tmp_path, monk
     log = train.train(small.name, tmp_path / small.name, recipe, max_steps=2, progress=False)
     assert log.steps == 2
     model, processor = registry.load(small.name, tmp_path)
-    assert model.config.hidden_size == 32 and len(painters.layers(model).layers) == models.LAYERS
+    assert model.config.hidden_size == 32 and scoring.layer_count(model, small.name) == models.LAYERS
     result = scoring.score(model, processor, scoring.shipped_task(small.name, ROOT, limit=8))
     assert small.metric in result
     assert small.card in cards.model_card(small.name, {})
@@ -352,7 +379,7 @@ def _model(loaded: dict, name: str) -> tuple:
 def test_zoo_model_scores_as_recorded(name: str, loaded: dict) -> None:
     spec = registry.spec(name)
     model, processor, task = _model(loaded, name)
-    assert len(painters.layers(model).layers) == 12
+    assert scoring.layer_count(model, name) == 12
     assert next(model.parameters()).dtype == torch.float32
     got = scoring.score(model, processor, task)[spec.metric]
     recorded = SCORES[name]["shipped"][spec.metric]
@@ -373,6 +400,15 @@ def test_recorded_scores_reach_the_targets() -> None:
         assert lm["perplexity"] < 0.5 * lm["unigram_perplexity"], split
 
 
+def test_recorded_scores_of_the_clip_and_swin_models_reach_their_targets() -> None:
+    """fashion-clip: 80% zero-shot top-1 on the 10k test images with the default prompt "a photo of a {}.", and
+    prompts the training never used still classify (their ensemble well above chance); fashion-swin: 88% top-1."""
+    clip = SCORES["fashion-clip"]["full"]
+    assert clip["top1"] >= 0.80 and clip["unseen_templates_top1"] >= 0.5, clip
+    assert clip["top5"] > clip["top1"] and clip["chance"] == 0.1
+    assert SCORES["fashion-swin"]["full"]["top1"] >= 0.88
+
+
 @needs_fashion
 def test_classifier_reaches_88_percent_on_the_full_test_set(loaded: dict, tmp_path) -> None:
     """The issue's headline target, measured live on all 10,000 test images (not read from scores.json)."""
@@ -385,12 +421,16 @@ def test_classifier_reaches_88_percent_on_the_full_test_set(loaded: dict, tmp_pa
 @pytest.mark.parametrize("name", list(registry.ZOO))
 def test_a_middle_layer_matters_less_than_the_first(name: str, loaded: dict) -> None:
     """The paper's shape: skipping one middle layer (6) costs less than skipping the first layer (0); measured
-    live, and the recorded single-layer profile agrees."""
+    live, and the recorded single-layer profile agrees. Layers are counted over the spec's stacks (the vision tower
+    of a two-tower model; the stages of a staged model, in order: layer 6 of Swin [2, 2, 6, 2] is block 2 of
+    stage 2)."""
     spec = registry.spec(name)
     model, processor, task = _model(loaded, name)
     sign = 1 if spec.higher_is_better else -1
-    first = sign * scoring.score(model, processor, task, painters.skip(0, 1))[spec.metric]
-    middle = sign * scoring.score(model, processor, task, painters.skip(6, 7))[spec.metric]
+    positions = scoring.layer_positions(model, spec.stacks)
+    (i, at_first), (j, at_middle) = positions[0], positions[6]
+    first = sign * scoring.score(model, processor, task, painters.skip(i, i + 1), **at_first)[spec.metric]
+    middle = sign * scoring.score(model, processor, task, painters.skip(j, j + 1), **at_middle)[spec.metric]
     assert middle > first, (name, middle, first)
     profile = SCORES[name]["skip_layer"]
     assert math.isclose(sign * profile[0], first, rel_tol=1e-3) and math.isclose(
@@ -423,7 +463,7 @@ def test_retrain_command_runs(tmp_path) -> None:
                 "--epochs",
                 "1",
                 "--samples",
-                "128",
+                "256",  # two batches of the largest (128: fashion-clip)
                 "--max-steps",
                 "2",
                 "--no-eval",
@@ -437,7 +477,7 @@ def test_retrain_command_runs(tmp_path) -> None:
     recorded = cards.read_scores(tmp_path)
     for name in registry.ZOO:
         model, processor = registry.load(name, tmp_path)
-        assert len(painters.layers(model).layers) == 12
+        assert scoring.layer_count(model, name) == 12
         result = scoring.score(model, processor, scoring.shipped_task(name, tmp_path, limit=8))
         assert registry.spec(name).metric in result
         assert recorded[name]["train"]["steps"] == 2

@@ -92,11 +92,21 @@ def model_card(name: str, entry: dict[str, Any], recipe: Recipe | None = None) -
     if entry.get("skip_layer"):
         lines += [
             "",
-            f"{metric} on the shipped data with one layer skipped (`painters.skip(i, i + 1)`), i = 0..11:",
+            f"{metric} on the shipped data with one layer skipped {_skipped(spec.stacks)}:",
             "",
             "`" + " ".join(_fmt(v) for v in entry["skip_layer"]) + "`",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _skipped(stacks: tuple[dict[str, Any], ...]) -> str:
+    """How the card's single-layer profile skips each layer, in words."""
+    if stacks == ({},):
+        return "(`painters.skip(i, i + 1)`), i = 0..11"
+    names = ", ".join("`" + ", ".join(f"{k}={v!r}" for k, v in where.items()) + "`" for where in stacks)
+    if len(stacks) == 1:
+        return f"(`painters.skip(i, i + 1)` with {names}), i = 0..11"
+    return f"(`painters.skip(i, i + 1)` with {names} in turn: every layer of each stack, in order)"
 
 
 def write_card(name: str, root: str | Path | None = None, recipe: Recipe | None = None) -> Path:

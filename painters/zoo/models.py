@@ -79,8 +79,8 @@ def build(name: str, processor: Any = None, **overrides: Any) -> nn.Module:
     """A freshly initialised zoo model, its config overridden by ``overrides`` (call ``torch.manual_seed``
     first for reproducible weights); a tokenizer model needs its ``processor`` (the vocabulary)."""
     entry = spec(name)
-    if processor is None and entry.processor_kind == "tokenizer":
-        raise ConfigError(f"zoo model {name!r} is built for a tokenizer: pass processor=")
+    if processor is None and entry.processor_kind != "image":
+        raise ConfigError(f"zoo model {name!r} is built for a {entry.processor_kind}: pass processor=")
     return entry.build_model({**entry.config, **overrides}, processor)
 
 

@@ -15,7 +15,10 @@ from painters.errors import ConfigError, DataNotFoundError
 from painters.registry import Registry
 from painters.zoo.recipe import Recipe
 
-ProcessorKind = Literal["tokenizer", "image"]
+ProcessorKind = Literal["tokenizer", "image", "processor"]
+PROCESSOR_KINDS: tuple[str, ...] = ("tokenizer", "image", "processor")
+"""How ``load`` reads a model's processor back: ``AutoTokenizer``, ``AutoImageProcessor`` (PIL backend) or
+``AutoProcessor`` (an image processor and a tokenizer together, for two-tower models; PIL backend)."""
 Batches = Callable[[int], Iterator[dict[str, Any]]]
 """``batches(epoch)``: the model keyword arguments (with ``labels``) of one training epoch, batch by batch."""
 
@@ -35,6 +38,10 @@ class ZooSpec:
     shipped eval data under ``zoo/data``), ``full_data(workdir)`` (the whole eval set, as the task's ``data``)
     and ``reference_scores(processor, data)`` (extra numbers for the same eval data, e.g. a baseline's).
     ``card``: the data paragraph of the model card; ``source``: what it is trained on ("fashion-mnist", "kjv").
+    ``stacks``: the layer stacks of the model that the zoo counts (12 layers in all) and profiles layer by layer, as
+    ``painters.apply`` keyword arguments: ``({},)`` for a single stack, ``({"tower": "vision"},)`` for one tower of a
+    two-tower model, one ``{"stage": k}`` per stage of a staged model. ``task_variants``: other option sets of the
+    same task, scored on the same data and recorded as ``<label>_<metric>`` (e.g. prompts the training never used).
     """
 
     name: str
@@ -56,10 +63,16 @@ class ZooSpec:
     card: str
     task_kwargs: dict[str, Any] = field(default_factory=dict)
     reference_scores: Callable[[Any, Any], dict[str, float]] | None = None
+    stacks: tuple[dict[str, Any], ...] = ({},)
+    task_variants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.processor_kind not in ("tokenizer", "image"):
-            raise ConfigError(f"zoo model {self.name!r}: processor_kind must be 'tokenizer' or 'image'")
+        if self.processor_kind not in PROCESSOR_KINDS:
+            raise ConfigError(
+                f"zoo model {self.name!r}: processor_kind must be one of {', '.join(map(repr, PROCESSOR_KINDS))}"
+            )
+        if not self.stacks:
+            raise ConfigError(f"zoo model {self.name!r}: stacks must name at least one layer stack")
 
 
 ZOO: Registry[ZooSpec] = Registry("zoo model")
@@ -113,7 +126,7 @@ def data_path(name: str, root: str | Path | None = None) -> Path:
 
 def load(name: str, root: str | Path | None = None) -> tuple[Any, Any]:
     """``(model, processor)`` of a zoo model, in eval mode, float32 (the processor is its image processor with
-    the PIL backend, or its tokenizer)."""
+    the PIL backend, its tokenizer, or its ``AutoProcessor`` with a PIL image processor)."""
     import torch
     import transformers
 
@@ -123,6 +136,8 @@ def load(name: str, root: str | Path | None = None) -> tuple[Any, Any]:
     model = getattr(transformers, entry.model_class).from_pretrained(folder, dtype=torch.float32).eval()
     if entry.processor_kind == "tokenizer":
         processor = transformers.AutoTokenizer.from_pretrained(folder)
+    elif entry.processor_kind == "processor":
+        processor = transformers.AutoProcessor.from_pretrained(folder, backend="pil")
     else:
         processor = transformers.AutoImageProcessor.from_pretrained(folder, backend="pil")
     return model, processor

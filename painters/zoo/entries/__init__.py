@@ -6,7 +6,7 @@ recipe's ``init`` starts from. A new zoo model is a new module here (calling ``r
 
 from importlib import import_module
 
-MODULES = ("fashion_vit", "fashion_yolos", "fashion_dpt", "tiny_llama")
+MODULES = ("fashion_vit", "fashion_yolos", "fashion_dpt", "tiny_llama", "fashion_clip", "fashion_swin")
 
 for _module in MODULES:
     import_module(f"{__name__}.{_module}")
