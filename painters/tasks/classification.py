@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -57,18 +57,9 @@ class ImageClassification(BaseTask):
         bad_images: BadImages = "error",
     ) -> None:
         super().__init__()
-        check = ImageCheck(self.name, bad_images)
-        source = open_source(data, split=split, name=name, local_hint=LOCAL_HINT)
-        dataset = load_imagefolder(source, split) if isinstance(source, Path) else source
-        self.image_column = pick_column(dataset.column_names, image_column, ("image", "img", "pixel_values"), "image")
-        label_col = pick_column(dataset.column_names, label_column, ("label", "labels", "fine_label", "class"), "label")
-        dataset = undecoded(dataset, self.image_column)
-        keep = select(len(dataset), limit, seed)
-        good = _decodable(dataset.select(keep), self.image_column, keep, check)
-        self.skipped_images: list[str] = check.finish(len(keep))
-        self.dataset = dataset.select([keep[i] for i in good])
-        self.label_names, labels = _label_names(dataset, label_col, self.dataset[label_col])
-        self.labels = torch.tensor(labels, dtype=torch.long)
+        self.image_column, self.dataset, self.label_names, self.labels, self.skipped_images = labelled_images(
+            self.name, data, split, limit, seed, name, image_column, label_column, bad_images
+        )
         self.label_map, self.restrict, self.top_k = label_map, restrict, top_k
         self._mappings: dict[tuple[tuple[int, str], ...], tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -159,3 +150,40 @@ def _label_names(dataset: Any, column: str, values: list[Any]) -> tuple[list[str
     raise DataError(
         f"label column {column!r} has no class names: use a dataset whose labels are a ClassLabel or strings"
     )
+
+
+class LabelledImages(NamedTuple):
+    """What the image tasks read: the image column, the kept rows (undecoded), class names, labels, skipped."""
+
+    image_column: str
+    dataset: Any
+    label_names: list[str]
+    labels: torch.Tensor
+    skipped_images: list[str]
+
+
+def labelled_images(
+    task: str,
+    data: Any,
+    split: str,
+    limit: int | None,
+    seed: int | None,
+    name: str | None,
+    image_column: str | None,
+    label_column: str | None,
+    bad_images: BadImages,
+) -> LabelledImages:
+    """An image folder or hub dataset with a label column: ``limit`` rows drawn with ``seed``, every image checked
+    decodable (``bad_images`` says what to do with one that is not), the class names and labels."""
+    check = ImageCheck(task, bad_images)
+    source = open_source(data, split=split, name=name, local_hint=LOCAL_HINT)
+    dataset = load_imagefolder(source, split) if isinstance(source, Path) else source
+    column = pick_column(dataset.column_names, image_column, ("image", "img", "pixel_values"), "image")
+    label_col = pick_column(dataset.column_names, label_column, ("label", "labels", "fine_label", "class"), "label")
+    dataset = undecoded(dataset, column)
+    keep = select(len(dataset), limit, seed)
+    good = _decodable(dataset.select(keep), column, keep, check)
+    skipped = check.finish(len(keep))
+    kept = dataset.select([keep[i] for i in good])
+    label_names, labels = _label_names(dataset, label_col, kept[label_col])
+    return LabelledImages(column, kept, label_names, torch.tensor(labels, dtype=torch.long), skipped)

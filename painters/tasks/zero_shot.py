@@ -10,18 +10,16 @@ cosine similarity (the logit scale and bias change no ranking). Works on two-tow
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from painters.data.images import BadImages, ImageCheck, load_imagefolder, to_rgb, undecoded
-from painters.data.source import open_source
+from painters.data.images import BadImages, to_rgb
 from painters.errors import ConfigError, UnsupportedModelError
-from painters.tasks.base import BaseTask, Batch, chunks, model_device, pick_column, select
-from painters.tasks.classification import LOCAL_HINT, TopKAccumulator, _decodable, _label_names
+from painters.tasks.base import BaseTask, Batch, chunks, model_device
+from painters.tasks.classification import TopKAccumulator, labelled_images
 from painters.tasks.registry import register
 
 DEFAULT_TEMPLATES: tuple[str, ...] = ("a photo of a {}.",)
@@ -158,18 +156,9 @@ class ZeroShotClassification(BaseTask):
         if padding not in (None, "longest", "max_length"):
             raise ConfigError(f"padding must be 'longest' or 'max_length', got {padding!r}")
         self.padding = padding
-        check = ImageCheck(self.name, bad_images)
-        source = open_source(data, split=split, name=name, local_hint=LOCAL_HINT)
-        dataset = load_imagefolder(source, split) if isinstance(source, Path) else source
-        self.image_column = pick_column(dataset.column_names, image_column, ("image", "img", "pixel_values"), "image")
-        label_col = pick_column(dataset.column_names, label_column, ("label", "labels", "fine_label", "class"), "label")
-        dataset = undecoded(dataset, self.image_column)
-        keep = select(len(dataset), limit, seed)
-        good = _decodable(dataset.select(keep), self.image_column, keep, check)
-        self.skipped_images: list[str] = check.finish(len(keep))
-        self.dataset = dataset.select([keep[i] for i in good])
-        self.label_names, labels = _label_names(dataset, label_col, self.dataset[label_col])
-        self.labels = torch.tensor(labels, dtype=torch.long)
+        self.image_column, self.dataset, self.label_names, self.labels, self.skipped_images = labelled_images(
+            self.name, data, split, limit, seed, name, image_column, label_column, bad_images
+        )
         self.class_texts = _class_texts(self.label_names, class_names)
         self.prompts = [template.format(text) for text in self.class_texts for template in self.templates]
         """Every prompt, class by class (``len(templates)`` consecutive prompts per class)."""
