@@ -18,7 +18,7 @@ from painters.architectures import Located
 from painters.ops import Group, Step, Wrapped, step_calls, unwrap
 from painters.plan import Plan
 from painters.positions import LayerPositions, module_states
-from painters.step_kinds import STEP_KINDS
+from painters.step_kinds import STEP_KINDS, first, like
 
 try:  # transformers >= 5: hidden states are recorded by hooks into a context-local collector
     from transformers.utils.output_capturing import _active_collector
@@ -107,10 +107,12 @@ class PlanRunner:
             return self.call_layer(k, step, self.slots[k][0], args, kwargs)
         slots = iter(self.slots[k])
         h = args[0] if args else kwargs["hidden_states"]
+        out: Any = h
         for _ in range(step.iterations):
             outs = [self.call_layer(k, i, next(slots), *_with_hidden(h, args, kwargs)) for i in step.layers]
-            h = torch.stack(outs, 0).mean(0)
-        return h
+            h = torch.stack([first(o) for o in outs], 0).mean(0)
+            out = like(outs[0], h)  # tuple-returning layers (Swin): the mean in place of the hidden state
+        return out
 
     def record(self, k: int, h_in: torch.Tensor, out: torch.Tensor) -> None:
         """Keep ``output_hidden_states`` to one entry per original layer (or per step) under any plan."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 from painters.registry import Registry
 
 StepKind = Callable[..., Any]
@@ -14,3 +16,17 @@ hidden state ``x``) as the kind says and return what the layer would return; ``r
 
 STEP_KINDS: Registry[StepKind] = Registry("step kind")
 """How :class:`~painters.ops.Wrapped` steps run, by kind (registered by the modifier ops that make them)."""
+
+
+def first(out: Any) -> torch.Tensor:
+    """The hidden state a layer returned (a tensor, or the first item of a tuple)."""
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def like(out: Any, hidden: torch.Tensor) -> Any:
+    """``hidden`` in the form the layer returned (a tensor, or a tuple whose first item it replaces)."""
+    if isinstance(out, tuple):
+        return (hidden, *out[1:])
+    if isinstance(out, list):
+        return [hidden, *out[1:]]
+    return hidden

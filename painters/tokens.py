@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from painters.errors import UnsupportedModelError
+from painters.step_kinds import first, like  # noqa: F401  (re-exported for the token ops)
 
 LEADING_TOKENS = {
     "vit": 1,
@@ -73,17 +74,3 @@ def check_per_token_inputs(h: torch.Tensor, other_args: tuple, kwargs: dict, op:
                 f"{op}: the layers of this model receive {name} of shape {tuple(value.shape)}, laid out per token; "
                 f"painters cannot split it with the hidden state and refuses to run the layers on part of the sequence."
             )
-
-
-def first(out: Any) -> torch.Tensor:
-    """The hidden state a layer returned (a tensor, or the first item of a tuple)."""
-    return out[0] if isinstance(out, (tuple, list)) else out
-
-
-def like(out: Any, hidden: torch.Tensor) -> Any:
-    """``hidden`` in the form the layer returned (a tensor, or a tuple whose first item it replaces)."""
-    if isinstance(out, tuple):
-        return (hidden, *out[1:])
-    if isinstance(out, list):
-        return [hidden, *out[1:]]
-    return hidden

@@ -234,3 +234,39 @@ def test_a_plan_that_runs_no_block_of_a_stage_is_refused():
     depth = len(painters.layers(model, stage=1).layers)
     with pytest.raises(PlanError, match=r"runs none of stage 1's .* at least one block must run"):
         painters.plan(model, painters.skip(0, depth), stage=1)
+
+
+class _MeanOfBlocks(torch.nn.Module):
+    """By hand: every block reads the same input; the hidden states are averaged (Swin blocks return tuples)."""
+
+    def __init__(self, blocks, iterations: int):
+        super().__init__()
+        self.blocks, self.iterations = torch.nn.ModuleList(blocks), iterations
+
+    def forward(self, hidden_states, *args, **kwargs):
+        for _ in range(self.iterations):
+            outs = [block(hidden_states, *args, **kwargs) for block in self.blocks]
+            hidden_states = torch.stack([o[0] for o in outs]).mean(0)
+        return (hidden_states, *outs[0][1:])
+
+
+@pytest.mark.parametrize("iterations", [1, 3])
+def test_parallel_groups_of_tuple_returning_blocks_equal_a_hand_mean(iterations):
+    import copy
+
+    model, _ = tiny_any.build("swin")
+    model.eval()
+    x = tiny_any.inputs_for(model)
+    stage = 2  # the tiny Swin's stage with 6 blocks
+    with torch.no_grad(), painters.apply(model, painters.parallel(1, 3, iterations), stage=stage):
+        got = model(**x).logits
+    rebuilt = copy.deepcopy(model)
+    blocks = rebuilt.swin.encoder.layers[stage].blocks
+    rebuilt.swin.encoder.layers[stage].blocks = torch.nn.ModuleList(
+        [blocks[0], _MeanOfBlocks([blocks[1], blocks[2]], iterations), *blocks[3:]]
+    )
+    with torch.no_grad():
+        expected = rebuilt(**x).logits
+    assert torch.equal(got, expected)
+    with torch.no_grad():
+        assert not torch.equal(got, model(**x).logits)
