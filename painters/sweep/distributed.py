@@ -156,9 +156,8 @@ class RayExecutor:
         ) as store:
             for run in config.runs:
                 self._run_model(run, store, stats)
-            store.consolidate()
-            stats.retired = store.retired()
-            stats.at_chance = at_chance(store.table())
+            table = store.consolidate()  # every record read once at the end
+            stats.retired, stats.at_chance = store.retired, at_chance(table)
         stats.seconds = time.perf_counter() - start
         return stats
 

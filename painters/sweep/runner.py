@@ -135,9 +135,8 @@ class SweepRunner:
         with store.open(self.config.producers(), self.source, force=self.force, sweep=self.config.name) as store:
             for run in self.config.runs:
                 self._run_model(run, tasks, store, stats)
-            store.consolidate()
-            stats.retired = store.retired()
-            stats.at_chance = at_chance(store.table())
+            table = store.consolidate()  # every record read once at the end
+            stats.retired, stats.at_chance = store.retired, at_chance(table)
         stats.seconds = time.perf_counter() - start
         return stats
 

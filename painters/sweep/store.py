@@ -90,6 +90,7 @@ class ResultStore:
         self._lock_file: Any = None
         self.producers: dict[tuple[str, str], str] = {}
         self.current: dict[str, set[str]] = {}
+        self.retired = 0
 
     # -- ownership ---------------------------------------------------------------------------------------------
     def open(
@@ -228,14 +229,14 @@ class ResultStore:
             return False
         return model not in self.current or record.get("variant") in self.current[model]
 
-    def retired(self) -> int:
-        """Records kept on disk but left out of the table (models, tasks or ops no longer in the sweep)."""
-        return sum(not self.in_sweep(r) for r in self.records())
-
     def table(self) -> pd.DataFrame:
         """The sweep's records as one table (nullable integer columns for span parameters), tasks in
-        ``task_order``."""
-        frame = pd.DataFrame([r for r in self.records() if self.in_sweep(r)])
+        ``task_order``. Records kept on disk but left out (models, tasks or ops no longer in the sweep) are
+        counted in ``self.retired``."""
+        records = self.records()
+        kept = [r for r in records if self.in_sweep(r)]
+        self.retired = len(records) - len(kept)
+        frame = pd.DataFrame(kept)
         if self.task_order and "task" in frame:
             rank = {task: k for k, task in enumerate(self.task_order)}
             frame = frame.sort_values("task", key=lambda t: t.map(rank).fillna(len(rank)), kind="stable")
@@ -245,13 +246,14 @@ class ResultStore:
                 frame[column] = frame[column].astype("Int64")
         return frame
 
-    def consolidate(self) -> Path:
-        """Rebuild ``results.parquet`` from the records (atomically)."""
+    def consolidate(self) -> pd.DataFrame:
+        """Rebuild ``results.parquet`` from the records (atomically); returns the table written."""
         path = self.root / "results.parquet"
         tmp = path.with_name(f".results.{os.getpid()}.parquet")
-        self.table().to_parquet(tmp, index=False)
+        frame = self.table()
+        frame.to_parquet(tmp, index=False)
         os.replace(tmp, path)
-        return path
+        return frame
 
     def analysis_path(self, analysis: str, model: str, variant: str) -> Path:
         return self.root / "analyses" / analysis / f"{safe_name(model)}__{safe_name(variant)}.parquet"
