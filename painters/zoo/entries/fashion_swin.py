@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import nn
-
-from painters.zoo import batches, data, models
-from painters.zoo.fashion_mnist import CLASS_NAMES
+from painters.zoo.entries._classifier import fashion_classifier
 from painters.zoo.recipe import Recipe
-from painters.zoo.registry import Batches, ZooSpec, register
-from painters.zoo.train import model_loss
+from painters.zoo.registry import register
 
 MODEL_CLASS = "SwinForImageClassification"
 DEPTHS = [2, 2, 6, 2]
@@ -32,45 +28,18 @@ SIDE = CONFIG["image_size"]
 RECIPE = Recipe(epochs=8, batch_size=64, lr=5e-4, extra={"shift": 1})
 
 
-def build_model(config: dict[str, Any], processor: Any) -> nn.Module:
-    return models.vision_model(MODEL_CLASS, config, CLASS_NAMES)
-
-
-def build_processor() -> Any:
-    return models.pil_image_processor("ViTImageProcessorPil", SIDE)
-
-
-def train_batches(recipe: Recipe, processor: Any) -> tuple[Batches, int]:
-    return batches.image_batches(recipe, SIDE)
-
-
 SPEC = register(
-    ZooSpec(
-        name="fashion-swin",
-        model_class=MODEL_CLASS,
-        description=f"Fashion-MNIST classifier, Swin with four stages of {', '.join(map(str, DEPTHS))} blocks "
+    fashion_classifier(
+        "fashion-swin",
+        MODEL_CLASS,
+        CONFIG,
+        RECIPE,
+        f"Fashion-MNIST classifier, Swin with four stages of {', '.join(map(str, DEPTHS))} blocks "
         "(28x28 images at 32x32, patch 2, window 2)",
-        source="fashion-mnist",
-        config=CONFIG,
-        build_model=build_model,
-        processor_kind="image",
-        build_processor=build_processor,
-        recipe=RECIPE,
-        batches=train_batches,
-        loss=model_loss,
-        task="classification",
-        task_kwargs={"split": "test"},
-        metric="top1",
-        higher_is_better=True,
-        data="fashion-mnist-test",
-        full_data=lambda workdir: data.fashion_test_dataset(),
-        stacks=tuple({"stage": stage} for stage in range(len(DEPTHS))),
-        card=(
-            "Fashion-MNIST (Zalando; MIT licence) from Debian's `dataset-fashion-mnist`: trained on the 60k train "
-            f"images (random shifts of up to {RECIPE.extra['shift']} pixel), scored on the 10k test images. Input: "
-            f"the 28x28 grey image resized to {SIDE}x{SIDE} (bilinear) as RGB, pixels mapped to [-1, 1]. The 12 "
-            f"blocks sit in four stages of {', '.join(map(str, DEPTHS))} (16x16, 8x8, 4x4 and 2x2 patches); layer "
-            "ops act on one stage (`stage=2`: the six blocks of the third)."
+        card_extra=(
+            f" The 12 blocks sit in four stages of {', '.join(map(str, DEPTHS))} (16x16, 8x8, 4x4 and 2x2 "
+            "patches); layer ops act on one stage (`stage=2`: the six blocks of the third)."
         ),
+        stacks=tuple({"stage": stage} for stage in range(len(DEPTHS))),
     )
 )
