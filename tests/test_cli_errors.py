@@ -92,6 +92,12 @@ def test_a_mistake_is_one_message_naming_file_line_field_and_fix(case, edit, exp
     assert err.startswith("painters: error: ") and "Traceback" not in err
     assert __import__("re").search(expected, err), err
     assert not (tmp_path / "out" / "records").exists() or not any((tmp_path / "out" / "records").iterdir())
+    code = main(["validate", str(tmp_path / "sweep.yaml")])  # the same mistake, found offline without weights
+    out = capsys.readouterr().out
+    if case == "device":  # a GPU sweep file validates anywhere: the device is checked when the run starts
+        assert code == 0 and "CUDA is not available here" in out and "fine on a machine that has it" in out
+    else:
+        assert code == 2 and __import__("re").search(expected, out), out
 
 
 def test_debug_shows_the_traceback_of_a_user_error(tmp_path):
