@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from torch import nn
 
 from painters.architectures import Architecture, Located, locate
-from painters.errors import PlanError, UnsupportedModelError
+from painters.errors import ModelRefusal, PlanError, UnsupportedModelError
 from painters.executor import PLAN_CONTAINERS, HiddenStates, MidEmbeddings, PlanRunner, plan_container, slot_layers
 from painters.ops import Group, Op, unwrap
 from painters.plan import Plan, resolve
@@ -120,7 +120,7 @@ def _prepare(located: Located, modules: list[nn.Module], result: Plan) -> _Prepa
     for op in result.ops:
         op.check_model(located, modules)
     if not result.steps and arch.stages is not None:
-        raise PlanError(
+        raise ModelRefusal(
             f"{result}: runs none of stage {located.stage}'s {len(modules)} block(s); a stage's forward unpacks what "
             f"its blocks return, so at least one block must run (skip fewer, or drive another stage)."
         )
@@ -143,7 +143,7 @@ def _check_attention_kept(fields: dict[str, list], result: Plan) -> None:
             continue
         if not any(_is_attention(types[i]) for i in ran):
             kept = [i for i, t in enumerate(types) if _is_attention(t)]
-            raise PlanError(
+            raise ModelRefusal(
                 f"{result} runs none of this hybrid model's attention layers {kept} (config.{name}); its forward "
                 f"needs at least one to build the attention mask. Keep one of them."
             )
@@ -157,7 +157,7 @@ def _check_parallel_groups(fields: dict[str, list], result: Plan) -> None:
         for name, values in fields.items():
             kinds = {i: values[i] for i in step.layers}
             if len({repr(v) for v in kinds.values()}) > 1:
-                raise PlanError(
+                raise ModelRefusal(
                     f"parallel group {list(step.layers)} mixes config.{name} values {kinds}; the layers of a parallel "
                     f"group run at one loop position, which reads one value (e.g. one attention mask). Split the range."
                 )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from painters.sweep.config import load_sweep
+    from painters.sweep.planning import refusal_note
     from painters.sweep.runner import SweepRunner
 
     config = load_sweep(args.file)
@@ -42,6 +43,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"and its heatmaps are empty; check the model and the task's labels",
             file=sys.stderr,
         )
+    for name, refused in stats.refused.items():
+        print(f"note: {refusal_note(name, refused)}")
     if stats.retired:
         print(
             f"{stats.retired} records of models, tasks or ops no longer in {args.file} are kept in {out / 'records'} "
@@ -57,9 +60,10 @@ def _dry_run(config, runner, source: str) -> int:
     the layer evaluations, planned on the model's structure alone (its config, on the meta device: no weights, no
     data). A hub model whose config is neither cached nor downloadable here is not a failure: what needs no model
     is checked and said, its variant list is left out, and the exit code stays 0."""
-    from painters.apply import layers, plan
+    from painters.apply import layers
     from painters.sweep.config import SweepError
     from painters.sweep.loading import meta_model
+    from painters.sweep.planning import plan_variants, refusal_note
     from painters.sweep.runner import layer_evaluations
     from painters.sweep.validate import check
 
@@ -76,11 +80,19 @@ def _dry_run(config, runner, source: str) -> int:
         except (RuntimeError, NotImplementedError):  # a model that cannot be built on the meta device: load it
             model = runner.model(run)[0]
         num_layers = len(layers(model, **run.model.where).layers)
-        variants = runner.variants(num_layers)
-        plans = [plan(model, *v.ops, **run.model.where) for v in variants]
+        variants, by_id, refused = plan_variants(
+            model,
+            runner.variants(num_layers),
+            run.model.where,
+            model_name=run.model.display,
+            alone=len(config.runs) == 1,
+        )
+        plans = [by_id[v.id] for v in variants]
         print(f"{run.model.display}: {num_layers} layers")
         for v, p in zip(variants, plans):
             print(f"  {v.id:36} {p.describe()}")
+        if refused:
+            print(f"  note: {refusal_note(run.model.display, refused)}")
         tasks = len(run.tasks)
         shared = layer_evaluations(plans[1:], True, num_layers)
         naive = layer_evaluations(plans[1:], False, num_layers)

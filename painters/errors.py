@@ -15,6 +15,11 @@ class PlanError(PaintersError, ValueError):
     """A layer plan that cannot apply: the message says what was given and what is allowed."""
 
 
+class ModelRefusal(PlanError):
+    """A well-formed plan that this model's forward cannot run (e.g. a stage left with no block). A sweep leaves
+    such variants out with a note instead of stopping; ``painters.apply`` raises it like any plan error."""
+
+
 class UnsupportedModelError(PaintersError, ValueError):
     """A model painters cannot drive exactly: the message says why."""
 

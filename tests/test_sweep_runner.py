@@ -253,6 +253,56 @@ def test_a_staged_model_sweeps_stage_by_stage_with_figures_per_stage(tmp_path, m
     assert {"skip_heatmap_shapes_stage2", "similarity_shapes_stage1", "similarity_shapes_stage2"} <= stems
 
 
+def test_stage_all_runs_every_stage_and_leaves_out_what_a_stage_cannot_run(tmp_path, capsys):
+    """``stage: all`` is every stage with blocks (from config.json's depths [1, 1, 6, 1]); ``skip: all`` there
+    leaves out each whole-stage skip (a stage must run a block) with a note, and runs the rest."""
+    from painters.sweep.config import load_sweep
+
+    swin, images = F.save_swin(tmp_path), F.save_imagefolder(tmp_path, per_class=4)
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"name: all-stages\nmodel: {{id: {swin}, name: swin, stage: all}}\n"
+        f"tasks: [{{type: classification, name: shapes, data: {images}, split: test, batch_size: 4}}]\n"
+        f"ops: [skip: all]\n"
+    )
+    cfg = load_sweep(path)
+    assert [r.model.display for r in cfg.runs] == [f"swin@stage{k}" for k in range(4)]
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet", "--no-plot"]) == 0
+    printed = capsys.readouterr().out
+    for k, depth in enumerate([1, 1, 6, 1]):
+        assert f"swin@stage{k}: 1 variant(s) left out" in printed and f"skip-0-{depth}" in printed
+    table = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    counts = dict(table.groupby("task").size().items())
+    assert counts == {"shapes@stage0": 1, "shapes@stage1": 1, "shapes@stage2": 1 + 21 - 1, "shapes@stage3": 1}
+    assert "skip-0-6" not in set(table[table.task == "shapes@stage2"].variant)
+    listed = parse_sweep(path.read_text().replace("stage: all", "stage: [0, 1, 2, 3]"))
+    assert cfg.producers() == listed.producers()  # the same records as the stages listed by hand
+
+
+def test_stage_all_on_a_model_without_stages_says_what_to_do(files, tmp_path):
+    from painters.sweep.config import SweepError, load_sweep
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"name: flat\nmodel: {{id: {files['vit']}, stage: all}}\n"
+        f"tasks: [{{type: classification, data: {files['images']}, split: test}}]\nops: [skip: all]\n"
+    )
+    with pytest.raises(SweepError, match=r"sweep.yaml, line 2, model.stage: stage: all is for staged models"):
+        load_sweep(path)
+
+
+def test_a_sweep_whose_every_variant_is_refused_stops_with_the_reason(tmp_path):
+    from painters.errors import PlanError
+
+    swin, images = F.save_swin(tmp_path), F.save_imagefolder(tmp_path, per_class=4)
+    cfg = parse_sweep(
+        f"name: none\nmodel: {{id: {swin}, stage: 0}}\n"
+        f"tasks: [{{type: classification, data: {images}, split: test, batch_size: 4}}]\nops: [skip: all]\n"
+    )
+    with pytest.raises(PlanError, match="cannot run any variant of this sweep.*runs none of stage 0"):
+        SweepRunner(cfg, tmp_path / "out", progress=False).run()
+
+
 def test_a_sweep_records_attention_distances_per_variant(files, tmp_path):
     from painters.analysis import attention_distance
     from painters.plot import plot_results

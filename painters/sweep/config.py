@@ -55,11 +55,12 @@ class ModelSpec(_Strict):
         "sequence-classification",
         "base",
     ] = "auto"
-    stage: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]] | None = Field(
+    stage: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]] | Literal["all"] | None = Field(
         default=None,
         description="stage whose blocks the ops index, for staged models (SegFormer, Swin, SwinV2, FocalNet, Hiera, "
         "PVTv2); a list runs the sweep stage by stage (one model entry per stage, named '<name>@stage<k>', its "
-        "tasks '<task>@stage<k>', so every figure is drawn per stage)",
+        "tasks '<task>@stage<k>', so every figure is drawn per stage); 'all' is every stage that holds blocks "
+        "(read from the model's config.json: its 'depths')",
     )
 
     @field_validator("stage")
@@ -188,12 +189,7 @@ class SweepConfig(_Strict):
         single = self.model is not None or self.tasks is not None
         if single == (self.models is not None) or (single and (self.model is None or self.tasks is None)):
             raise ValueError("give either 'model' and 'tasks', or 'models' (a list of {model, tasks}), not both")
-        names = [run.model.display for run in self.runs]
-        if len(set(names)) != len(names):
-            raise ValueError(f"model display names must be unique, got {names}; set model.name")
-        tasks = [task.display for run in self.runs for task in run.tasks]
-        if len(set(tasks)) != len(tasks):
-            raise ValueError(f"task names must be unique across the sweep, got {tasks}; set tasks[i].name")
+        _check_unique_names(self)
         return self
 
     @property
@@ -248,6 +244,37 @@ class SweepConfig(_Strict):
                 if new != value:
                     self._written[(*loc, "options", key)] = value
                     task.options[key] = new
+
+        self.expand_stages()
+
+    def expand_stages(self) -> None:
+        """``stage: all`` becomes the list of stages that hold blocks, from the model's ``config.json`` (its
+        ``depths``), once paths are resolved; a model whose config cannot be read or has no stages is a
+        :class:`SweepError` naming the file, line and fix."""
+        from painters.sweep.loading import config_json
+
+        for loc, model in self.model_locations():
+            if model.stage != "all":
+                continue
+            data = config_json(model)
+            where = self.locate((*loc, "stage"))
+            if data is None:
+                raise SweepError(
+                    f"{where}: 'all' is read from {model.id}'s config.json, which is not available here; list the "
+                    f"stages instead, e.g. stage: [0, 1, 2, 3]."
+                )
+            depths = data.get("depths")
+            if not isinstance(depths, list) or not depths:
+                raise SweepError(
+                    f"{where}: stage: all is for staged models (a config.json with 'depths', e.g. Swin); "
+                    f"{model.id} (model_type {data.get('model_type')!r}) has none: drop the stage field."
+                )
+            self._written.setdefault((*loc, "stage"), "all")
+            model.stage = [k for k, depth in enumerate(depths) if depth]  # type: ignore[misc]
+            try:
+                _check_unique_names(self)
+            except ValueError as exc:
+                raise SweepError(f"{where}: {exc}") from None
 
     def locate(self, loc: tuple[Any, ...]) -> str:
         """``"FILE, line N, tasks[0].data"``: where a field sits in the sweep file, for error messages."""
@@ -307,8 +334,18 @@ class SweepConfig(_Strict):
         return out
 
 
+def _check_unique_names(config: SweepConfig) -> None:
+    names = [run.model.display for run in config.runs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"model display names must be unique, got {names}; set model.name")
+    tasks = [task.display for run in config.runs for task in run.tasks]
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(f"task names must be unique across the sweep, got {tasks}; set tasks[i].name")
+
+
 def _per_stage(run: ModelRun) -> list[ModelRun]:
-    """A run whose model lists stages as one run per stage (model and tasks named ``...@stage<k>``)."""
+    """A run whose model lists stages as one run per stage (model and tasks named ``...@stage<k>``); ``stage: all``
+    counts as one run until :meth:`SweepConfig.expand_stages` reads the stages."""
     stages = run.model.stage
     if not isinstance(stages, list):
         return [run]

@@ -16,10 +16,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from painters.apply import layers, plan
+from painters.apply import layers
 from painters.plan import Plan
 from painters.sweep.config import ModelRun, SweepConfig, TaskSpec
 from painters.sweep.generators import Variant, expand_ops
+from painters.sweep.planning import plan_variants
 from painters.sweep.scoring import ChunkScorer, make_record, reference_metrics
 from painters.sweep.store import ResultStore, producer_id
 from painters.tasks.base import Batch, Task
@@ -36,6 +37,8 @@ class Stats:
     retired: int = 0
     at_chance: list[str] = field(default_factory=list)
     """``model / task`` pairs whose unmodified model scores at chance: their normalised scores are undefined."""
+    refused: dict[str, dict[str, str]] = field(default_factory=dict)
+    """``{model: {variant id: reason}}``: variants left out because the model cannot run them."""
     layer_evaluations: int = 0
     seconds: float = 0.0
     tasks: list[str] = field(default_factory=list)
@@ -96,6 +99,7 @@ class SweepRunner:
         on_record: Callable[[dict], None] | None = None,
     ):
         self.config = config
+        config.expand_stages()  # `stage: all` of a config parsed without load_sweep
         self.out = Path(out)
         self.source = source
         self.force = force
@@ -178,8 +182,15 @@ class SweepRunner:
     def _run_model(self, run: ModelRun, tasks: dict[str, Task], store: ResultStore, stats: Stats) -> None:
         name = run.model.display
         model, processor = self.model(run)
-        variants = self.variants(self.num_layers(run))
-        plans = {v.id: plan(model, *v.ops, **run.model.where) for v in variants}  # validates before any work
+        variants, plans, refused = plan_variants(  # validates before any work
+            model,
+            self.variants(self.num_layers(run)),
+            run.model.where,
+            model_name=name,
+            alone=len(self.config.runs) == 1,
+        )
+        if refused:
+            stats.refused[name] = refused
         store.set_current(name, list(plans))
         for spec in run.tasks:
             pending = [v for v in variants if not store.has(name, v.id, spec.display)]
