@@ -228,6 +228,18 @@ def test_processor_forms(saved, images):
         split_processor(processor.image_processor)
 
 
+def test_the_sweep_loads_the_whole_two_tower_processor(saved):
+    """``painters run`` loads CLIP/SigLIP folders with their processor (image processor and tokenizer), not the
+    tokenizer alone."""
+    from painters.sweep.config import ModelSpec
+    from painters.sweep.loading import load_model
+
+    kind, folder = saved
+    model, processor = load_model(ModelSpec(id=str(folder)))
+    assert type(processor).__name__ == f"{'CLIP' if kind == 'clip' else 'Siglip'}Processor"
+    assert processor.image_processor is not None and processor.tokenizer is not None
+
+
 def test_fewer_than_five_classes_score_top1_only(tmp_path, saved):
     _, folder = saved
     model, processor = _load(folder)

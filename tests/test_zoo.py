@@ -400,6 +400,55 @@ def test_recorded_scores_reach_the_targets() -> None:
         assert lm["perplexity"] < 0.5 * lm["unigram_perplexity"], split
 
 
+def test_shipped_clip_zero_shot_through_the_task_equals_a_hand_written_scorer(tmp_path) -> None:
+    """fashion-clip on 8 shipped test images per class, with and without a plan on its vision tower: the
+    zero-shot task's top-1/top-5 and predictions equal plain torch over the model's forward (prompts "a photo of a
+    {}." from the class folders, unit embeddings, cosine, top-k) on the materialised model."""
+    import shutil
+
+    import transformers as T
+
+    source = ROOT / "data" / "fashion-mnist-test" / "test"
+    classes = sorted(p.name for p in source.iterdir())
+    for label in classes:
+        (tmp_path / "test" / label).mkdir(parents=True)
+        for path in sorted((source / label).iterdir())[:8]:
+            shutil.copy(path, tmp_path / "test" / label / path.name)
+    model, processor = registry.load("fashion-clip", ROOT)
+    task = painters.tasks.load("zero_shot_classification", data=str(tmp_path))
+
+    def hand(clip: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        images = [
+            Image.open(p).convert("RGB") for label in classes for p in sorted((tmp_path / "test" / label).iterdir())
+        ]
+        labels = torch.tensor([i for i, label in enumerate(classes) for _ in range(8)])
+        prompts = [f"a photo of a {label.replace('_', ' ')}." for label in classes]
+        text = processor.tokenizer(prompts, padding="longest", return_tensors="pt")
+        pixels = processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
+        with torch.no_grad():
+            out = clip(input_ids=text["input_ids"], attention_mask=text["attention_mask"], pixel_values=pixels)
+        unit = lambda x: x / x.norm(dim=-1, keepdim=True)  # noqa: E731
+        top = (unit(out.image_embeds) @ unit(out.text_embeds).T).topk(5, dim=1).indices
+        return top, top == labels[:, None]
+
+    op = painters.skip(4, 6)
+    copy = T.CLIPModel.from_pretrained(ROOT / "fashion-clip").eval()
+    copy.vision_model.encoder.layers = torch.nn.ModuleList(
+        [layer for i, layer in enumerate(copy.vision_model.encoder.layers) if i not in (4, 5)]
+    )
+    copy.config.vision_config.num_hidden_layers = 10
+    for ops, reference in (((), model), ((op,), copy)):
+        got = painters.evaluate(
+            model, processor, task, *ops, tower="vision", batch_size=40, progress=False, baseline=False
+        )
+        top, hits = hand(reference)
+        assert got["top1"] == int(hits[:, 0].sum()) / 80 and got["top5"] == int(hits.any(dim=1).sum()) / 80, ops
+        with painters.apply(model, *ops, tower="vision"):
+            predictions = torch.cat([task.run(model, b) for b in task.prepare(processor, 40, progress=False)])
+        assert torch.equal(predictions, top), ops
+    assert got["top1"] != painters.evaluate(model, processor, task, batch_size=40, progress=False)["top1"]
+
+
 def test_recorded_scores_of_the_clip_and_swin_models_reach_their_targets() -> None:
     """fashion-clip: 80% zero-shot top-1 on the 10k test images with the default prompt "a photo of a {}.", and
     prompts the training never used still classify (their ensemble well above chance); fashion-swin: 88% top-1."""

@@ -161,12 +161,16 @@ def load_model(spec: ModelSpec) -> tuple[nn.Module, Any]:
     where = str(source) if source is not None else model_id
     config = transformers.AutoConfig.from_pretrained(where)
     model = _model_class(spec, config).from_pretrained(where, dtype=getattr(torch, spec.dtype)).to(spec.device).eval()
-    return model, load_processor(where)
+    two_towers = hasattr(config, "text_config") and hasattr(config, "vision_config")
+    return model, load_processor(where, two_towers=two_towers)
 
 
-def load_processor(where: str) -> Any:
-    """The image processor (PIL backend, no torchvision) or tokenizer saved with a checkpoint."""
+def load_processor(where: str, *, two_towers: bool = False) -> Any:
+    """The processor saved with a checkpoint: for two-tower models (CLIP, SigLIP) their processor (image processor
+    and tokenizer), else the image processor (PIL backend, no torchvision) or the tokenizer."""
     folder = Path(where)
+    if two_towers:
+        return transformers.AutoProcessor.from_pretrained(where, backend="pil")
     if folder.is_dir() and not (folder / "preprocessor_config.json").exists():
         return transformers.AutoTokenizer.from_pretrained(where)
     try:
