@@ -29,6 +29,90 @@ def _cos(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return nn.functional.cosine_similarity(a.double(), b.double(), dim=-1)
 
 
+class ImportanceAccumulator:
+    """Sums, batch by batch, what the predictors average: per layer the token cosines of its input and output (and,
+    given sublayer outputs, of each residual add), and per span the angular distance of the picked token (the last
+    real token for causal LMs, the first for encoders and ViTs). :func:`importance` and the sweep's baseline pass
+    (which records the same boundary states) both use it."""
+
+    def __init__(self, count: int, causal: bool) -> None:
+        self.count, self.causal = count, causal
+        self.sums = torch.zeros(count, 3, dtype=torch.float64)
+        self.tokens = 0.0
+        self.angular = torch.zeros(count + 1, count + 1, dtype=torch.float64)
+        self.examples = 0
+
+    def update(
+        self,
+        states: Sequence[Any],
+        mask: torch.Tensor | None = None,
+        sublayers: dict[str, list[torch.Tensor]] | None = None,
+        *,
+        spans: bool = True,
+    ) -> None:
+        """``states``: the state entering layer 0 then after each layer (``(batch, tokens, hidden)``; tuples give
+        their first element); ``mask`` ``(batch, tokens)`` keeps real tokens; ``sublayers``: per layer the attention
+        and MLP outputs added to the residual stream."""
+        states = [s[0] if isinstance(s, (tuple, list)) else s for s in states]
+        if states[0].dim() != 3:  # (batch, channels, h, w) maps: tokens are positions
+            states = [s.flatten(2).transpose(1, 2) for s in states]
+        keep = (
+            mask.bool().to(states[0].device)
+            if isinstance(mask, torch.Tensor) and mask.shape == states[0].shape[:2]
+            else None
+        )
+        weight = torch.ones(states[0].shape[:2], dtype=torch.bool, device=states[0].device) if keep is None else keep
+        self.tokens += float(weight.sum())
+        for i in range(self.count):
+            x, y = states[i], states[i + 1]
+            self.sums[i, 0] += float((_cos(x, y) * weight).sum())
+            if sublayers:
+                mid = x + sublayers["attention"][i]
+                self.sums[i, 1] += float((_cos(x, mid) * weight).sum())
+                self.sums[i, 2] += float((_cos(mid, mid + sublayers["mlp"][i]) * weight).sum())
+        if not spans:
+            return
+        if self.causal:
+            last = weight.long().sum(1) - 1 if keep is not None else torch.full((weight.shape[0],), -1)
+            picks = torch.stack([s[torch.arange(s.shape[0]), last.to(s.device)] for s in states])
+        else:
+            picks = torch.stack([s[:, 0] for s in states])  # (count + 1, batch, hidden)
+        unit = nn.functional.normalize(picks.double(), dim=-1)
+        cos = torch.einsum("abd,cbd->acb", unit, unit).clamp(-1.0, 1.0)
+        self.angular += (torch.arccos(cos) / torch.pi).sum(-1).triu(1).cpu()
+        self.examples += states[0].shape[0]
+
+    def per_layer(self, metrics: Sequence[str] = ("block_influence",)) -> pd.DataFrame:
+        """One row per layer: ``layer`` and the asked per-layer metrics."""
+        means = self.sums / max(self.tokens, 1.0)
+        frame = pd.DataFrame({"layer": range(self.count), "block_influence": (1 - means[:, 0]).tolist()})
+        if "attention_cosine" in metrics:
+            frame["attention_cosine"] = means[:, 1].tolist()
+        if "mlp_cosine" in metrics:
+            frame["mlp_cosine"] = means[:, 2].tolist()
+        return frame[["layer", *[m for m in PER_LAYER if m in metrics]]]
+
+    def table(self) -> pd.DataFrame:
+        """What a sweep stores: one row per span ``[start, end)`` with its ``angular_distance``, and for one-layer
+        spans the layer's ``block_influence`` (NaN on wider spans)."""
+        frame = self.per_span()
+        influence = dict(enumerate(self.per_layer()["block_influence"]))
+        single = frame.end - frame.start == 1
+        frame["block_influence"] = frame.start.map(influence).where(single)
+        return frame
+
+    def per_span(self) -> pd.DataFrame:
+        """One row per span ``[start, end)``: ``start``, ``end``, ``angular_distance``."""
+        a, b = torch.triu_indices(self.count + 1, self.count + 1, offset=1)
+        return pd.DataFrame(
+            {
+                "start": a.tolist(),
+                "end": b.tolist(),
+                "angular_distance": (self.angular[a, b] / max(self.examples, 1)).tolist(),
+            }
+        )
+
+
 def importance(
     model: nn.Module,
     processor: Any = None,
@@ -60,12 +144,8 @@ def importance(
     if data is None:
         raise ConfigError("importance needs data: model inputs (a dict of tensors), or a painters task")
     stack = layers(model, stage=stage, tower=tower)
-    count = len(stack.layers)
     causal = stack.kind == "decoder"
-    sums = torch.zeros(count, 3, dtype=torch.float64)
-    tokens = 0.0
-    angular = torch.zeros(count + 1, count + 1, dtype=torch.float64)
-    examples = 0
+    acc = ImportanceAccumulator(len(stack.layers), causal)
     parts: dict[str, list[nn.Module]] = {}
     if "attention_cosine" in metrics or "mlp_cosine" in metrics:
         try:
@@ -91,40 +171,5 @@ def importance(
         finally:
             for hook in hooks:
                 hook.remove()
-        mask = inputs.get("attention_mask")
-        keep = mask.bool() if isinstance(mask, torch.Tensor) and mask.shape == states[0].shape[:2] else None
-        weight = torch.ones(states[0].shape[:2], dtype=torch.bool, device=states[0].device) if keep is None else keep
-        n = float(weight.sum())
-        tokens += n
-        for i in range(count):
-            x, y = states[i], states[i + 1]
-            sums[i, 0] += float((_cos(x, y) * weight).sum())
-            if parts:
-                mid = x + outputs["attention"][i]
-                sums[i, 1] += float((_cos(x, mid) * weight).sum())
-                sums[i, 2] += float((_cos(mid, mid + outputs["mlp"][i]) * weight).sum())
-        if "angular" in metrics:
-            if causal:
-                last = weight.long().sum(1) - 1 if keep is not None else torch.full((weight.shape[0],), -1)
-                picks = [s[torch.arange(s.shape[0]), last.to(s.device)] for s in states]
-            else:
-                picks = [s[:, 0] for s in states]
-            for a in range(count + 1):
-                for b in range(a + 1, count + 1):
-                    cos = _cos(picks[a], picks[b]).clamp(-1.0, 1.0)
-                    angular[a, b] += float((torch.arccos(cos) / torch.pi).sum())
-            examples += states[0].shape[0]
-    if "angular" in metrics:
-        rows = [
-            {"start": a, "end": b, "angular_distance": float(angular[a, b] / examples)}
-            for a in range(count)
-            for b in range(a + 1, count + 1)
-        ]
-        return pd.DataFrame(rows)
-    means = sums / tokens
-    frame = pd.DataFrame({"layer": range(count), "block_influence": (1 - means[:, 0]).tolist()})
-    if "attention_cosine" in metrics:
-        frame["attention_cosine"] = means[:, 1].tolist()
-    if "mlp_cosine" in metrics:
-        frame["mlp_cosine"] = means[:, 2].tolist()
-    return frame[["layer", *[m for m in PER_LAYER if m in metrics]]]
+        acc.update(states, inputs.get("attention_mask"), outputs if parts else None, spans="angular" in metrics)
+    return acc.per_span() if "angular" in metrics else acc.per_layer(metrics)

@@ -11,10 +11,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from painters.analysis.agreement import load_importance
 from painters.ops import OPS
 from painters.plot._common import NoDataError, check_formats, joined, safe_name, save_figure, usable
 from painters.plot.attention import attention_distance_plot
 from painters.plot.kinds import FIGURES
+from painters.plot.predictors import predicted_vs_measured
 from painters.plot.similarity import similarity_heatmap
 
 
@@ -41,6 +43,8 @@ def plot_results(
     holds several tasks, ``<op>_heatmap_all`` for the ops with an ``overview`` (skip, swap:
     :func:`overview_figure`, a panel per task, i.e. every model of a multi-model sweep side by side). A figure
     the table has no rows for is skipped.
+    Where the baseline pass stored the one-pass predictors and the sweep measured skips, ``predictors_<t>`` puts
+    the predicted skip heatmap beside the measured one (:func:`~painters.plot.predictors.predicted_vs_measured`).
     When the sweep recorded attention distances, ``attention_distance_<model>`` shows the unmodified model's (the
     per-variant tables are in ``analyses/attention_distance/``).
     Raises ``FileNotFoundError`` when the directory has neither a results table nor similarity matrices.
@@ -96,7 +100,15 @@ def plot_results(
         stem = f"attention_distance_{table_path.stem.removesuffix('__baseline')}"
         what = f"mean attention distance, {distances['model'].iloc[0]} (unmodified)"
         heatmap_file(stem, attention_distance_plot, distances, title=what)
+    importance = load_importance(results_dir)
+    if df is not None and not importance.empty:
+        for task in tasks:
+            figure_file(f"predictors_{safe_name(task)}", _predictors_figure, df, importance, task)
     for task, matrix in similarity.items():  # tasks are unique across a sweep: each matrix is one model's
         model = joined(df[df["task"] == task], "model", "") if df is not None else ""
         heatmap_file(f"similarity_{safe_name(task)}", similarity_heatmap, matrix, task, model=model or None)
     return paths
+
+
+def _predictors_figure(df: pd.DataFrame, importance: pd.DataFrame, task: str, fig: Figure) -> Figure:
+    return predicted_vs_measured(df, importance, task, fig=fig)
