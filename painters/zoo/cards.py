@@ -144,8 +144,10 @@ def write_index(root: str | Path | None = None) -> Path:
         )
     lines += [
         "", "Full eval sets: the 10,000 Fashion-MNIST test images; the first 1,000 eval scenes (seed 7, test "
-        "images); the whole held-out text (59 chapters). Retrain times: one `painters zoo train all` run (2 CPU "
-        "threads, 2-core machine), whose weights were byte-identical to the shipped ones.", "",
+        "images); the whole held-out text (59 chapters). Retrain times: the training run that made the shipped "
+        "weights, on 2 CPU threads of a 2-core machine (`train.seconds` in `scores.json`). A second `painters zoo "
+        "train` run of fashion-vit, fashion-yolos, fashion-dpt and tiny-llama gave byte-identical weights; "
+        "fashion-clip and fashion-swin were trained once, and shortened recipes of them retrain byte-identically.", "",
         "## Shipped eval data (`data/`)", "",
         "- `fashion-mnist-test/test/<class>/<test index>.png`: the first 50 test images of each class (500), class "
         "folders named as the classifier's `id2label`: `painters.tasks.load(\"classification\", "
