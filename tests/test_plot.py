@@ -217,7 +217,9 @@ def named_lines(ax) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def test_degradation_figure_panels_lines_and_means(df, tmp_path):
     fig = degradation_figure(df)
-    assert len(fig.axes) == len(TASKS)
+    assert len(fig.axes) == len(TASKS) + 1  # and the model's "median over tasks" panel
+    assert fig.axes[-1].get_title() == f"degradation on {MODEL}, median over 2 tasks: normalised score"
+    assert len(degradation_figure(df, median=False).axes) == len(TASKS)
     expected = {"skip", "reverse", "shuffle", "swap", "parallel", "parallel x2", "parallel x3", "parallel x4"}
     for ax, task in zip(fig.axes, TASKS):
         lines = named_lines(ax)
@@ -236,6 +238,24 @@ def test_degradation_figure_panels_lines_and_means(df, tmp_path):
         assert list(x) == [0, *range(2, T + 1)]  # a swap spans at least 2 layers
         assert y[1] == pytest.approx(np.mean([f_swap(i, i + 1) for i in range(T - 1)]))
     assert_saves(fig, tmp_path)
+
+
+def test_the_median_over_tasks_panel_is_the_median_per_variant(tmp_path):
+    """Three tasks scoring every skip f, f + 0.3 and f - 0.5: the median panel's skip line is f (a mean would
+    not be), averaged over the spans of each width as in the task panels; a model with one task gets none."""
+    shifted = {"a": 0.0, "b": 0.3, "c": -0.5}
+    rows = []
+    for task, delta in shifted.items():
+        rows.append(row(task, "baseline", 1.0))
+        rows += [row(task, "skip", f_skip(s, e) + delta, start=s, end=e) for s, e in spans()]
+    rows += [dict(r, model="other", task="alone") for r in rows if r["task"] == "a"]
+    fig = degradation_figure(table(rows))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 5 and f"{MODEL}, median over 3 tasks" in titles[-1]
+    assert sum("median" in t for t in titles) == 1  # "other" has one task: no median panel
+    x, y = named_lines(fig.axes[-1])["skip"]
+    for n in (1, 4, T):
+        assert y[n] == pytest.approx(np.mean([f_skip(s, s + n) for s in range(T - n + 1)]))
 
 
 def tiny_vit():
@@ -285,7 +305,7 @@ def test_overview_figure_has_each_tasks_heatmap(df, tmp_path):
     heatmaps = [ax for ax in fig.axes if ax.get_title()]
     assert len(heatmaps) == 4 and heatmaps[1].get_subplotspec().get_geometry()[:2] == (2, 2)  # a square
     np.testing.assert_array_equal(cells(heatmaps[3]), cells(swap_heatmap(df, "wiki text/2")))
-    assert len(degradation_figure(four).axes) == 4
+    assert len(degradation_figure(four, median=False).axes) == 4
     only = df[(df["task"] == "wiki text/2") | (df["op"] != "swap")]
     assert len([ax for ax in overview_figure(only, "swap").axes if ax.get_title()]) == 1
     with pytest.raises(NoDataError):

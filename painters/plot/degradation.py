@@ -126,12 +126,17 @@ def degradation_figure(
     ops: Sequence[str] | None = None,
     ncols: int | None = None,
     fig: Figure | None = None,
+    median: bool = True,
 ) -> Figure:
     """The paper's figure: one degradation panel per task (``tasks`` defaults to every task with data, in
-    table order), lines coloured the same in every panel. Draws on ``fig`` when given (it should be empty),
-    else on a new pyplot figure; ``ncols`` defaults to 3 (2 for four panels). Returns the Figure."""
+    table order, then with ``median`` one "median over tasks" panel per model scored on several tasks: the paper's
+    summary statistic, :func:`median_over_tasks`), lines coloured the same in every panel. Draws on ``fig`` when
+    given (it should be empty), else on a new pyplot figure; ``ncols`` defaults to 3 (2 for four panels).
+    Returns the Figure."""
     rows = usable(df)
     if tasks is None:
+        if median:
+            rows = pd.concat([rows, median_over_tasks(rows)], ignore_index=True)
         tasks = [t for t in pd.unique(rows["task"]) if _has_curves(rows, t, ops)]
     if not tasks:
         raise NoDataError("no task has rows for the degradation figure")
@@ -149,6 +154,26 @@ def degradation_figure(
     for k, task in enumerate(tasks):
         degradation_curves(rows, task, fig.add_subplot(nrows, ncols, k + 1), ops=ops, palette=palette)
     return fig
+
+
+def median_over_tasks(df: pd.DataFrame) -> pd.DataFrame:
+    """For every model scored on two or more tasks, one row per variant holding the median of its normalised
+    scores over those tasks (the paper's summary statistic), as a pseudo-task named ``"median over <k> tasks"``
+    (``"<model>: median over <k> tasks"`` when several models have one); the variant's other columns are the
+    same on every task."""
+    rows = df[df["normalised"].notna()]
+    counts = rows.groupby("model")["task"].nunique()
+    many = rows[rows["model"].isin(counts[counts >= 2].index)]
+    if many.empty:
+        return df.iloc[:0]
+    first = many.groupby(["model", "variant"], sort=False).first()
+    first["normalised"] = many.groupby(["model", "variant"], sort=False)["normalised"].median()
+    out = first.reset_index()
+    several = many["model"].nunique() > 1  # the pseudo-task names the model where two could share a name
+    out["task"] = out["model"].map(lambda m: f"{m}: " * several + f"median over {counts[m]} tasks")
+    if "metric" in out:
+        out["metric"] = "score"  # the tasks' metrics differ; the median is of their normalised scores
+    return out[df.columns]
 
 
 def _has_curves(rows: pd.DataFrame, task: str, ops: Sequence[str] | None) -> bool:
