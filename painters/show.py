@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from painters.errors import ConfigError, DataNotFoundError
@@ -66,8 +67,12 @@ def natural_sort(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     by = [c for c in by if c in frame.columns]
     if frame.empty or not by:
         return frame.reset_index(drop=True)
-    keys = [frame[c].map(natural_key) for c in by]
-    order = sorted(range(len(frame)), key=lambda i: tuple(k.iat[i] for k in keys))
+    ranks = []  # per column, each row's rank among the column's distinct values (one natural_key per value)
+    for c in by:
+        values = frame[c].astype(str)
+        distinct = sorted(values.unique(), key=natural_key)
+        ranks.append(values.map({v: r for r, v in enumerate(distinct)}).to_numpy())
+    order = np.lexsort(ranks[::-1])  # stable: ties keep the frame's order
     return frame.iloc[order].reset_index(drop=True)
 
 

@@ -60,36 +60,108 @@ def records(folder: Path) -> dict[str, float]:
     return out
 
 
+def _run_with_small_index(text: str, out: str) -> None:
+    """A sweep in a forked process, the index flushed every 4 records and merged 2 parts at a time and
+    results.parquet rebuilt every 0.2 s: kills land in index writes, merges and refreshes, not only record writes."""
+    from painters.sweep import store, store_index
+
+    store_index.FLUSH_RECORDS, store_index.FANOUT, store.REFRESH_SECONDS = 4, 2, 0.2
+    SweepRunner(parse_sweep(text), out, progress=False).run()
+
+
+class Forked:
+    """A sweep run in a forked child (no interpreter start-up: torch is already imported), killed like a command."""
+
+    def __init__(self, sweep: Path, out: Path):
+        import multiprocessing
+
+        self.proc = multiprocessing.get_context("fork").Process(
+            target=_run_with_small_index, args=(sweep.read_text(), str(out))
+        )
+        self.proc.start()
+
+    def poll(self):
+        return None if self.proc.is_alive() else self.proc.exitcode
+
+    def send_signal(self, sig):
+        os.kill(self.proc.pid, sig)
+
+    def communicate(self, timeout=None):
+        self.proc.join(timeout)
+        return "", ""
+
+    @property
+    def returncode(self):
+        return self.proc.exitcode
+
+
+def kill_9_and_rerun(start, expected: dict[str, float], out: Path, kills: int, step: int, rng: random.Random) -> list:
+    """Start the sweep (``start()``: a process) ``kills`` times, each killed (SIGKILL) at a random moment: the first
+    early (start-up, opening the store), the others after 1 to ``step`` new records plus a random delay. After
+    each kill every record file must parse and the store read without the lock must give exactly the record files.
+    Then one run to the end. Returns the record count after each kill."""
+    killed, seen = 0, []
+    for attempt in range(kills):
+        proc = start()
+        if attempt == 0:
+            time.sleep(rng.uniform(0.0, 0.5))  # opening the store, or in the first chunks
+        else:  # mid-chunk, mid-write, mid-flush
+            target = min(len(expected) - 1, len(records(out)) + rng.randint(1, step))
+            while proc.poll() is None and len(list((out / "records").glob("*.json"))) < target:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.05))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.communicate()
+        on_disk = records(out) if (out / "records").exists() else {}
+        if on_disk:
+            table = ResultStore(out).table()  # parts + files left by the kill: nothing lost, nothing stale
+            assert dict(zip(table.variant, table.score)) == on_disk, attempt
+        seen.append(len(on_disk))
+    assert killed >= kills - 1 and sum(0 < n < len(expected) for n in seen) >= kills * 3 // 5, seen
+    final = start()
+    final.communicate(timeout=1800)
+    assert final.returncode == 0, f"the run after the kills failed (exit code {final.returncode}; traceback above)"
+    return seen
+
+
+def check_same_as_uninterrupted(out: Path, expected: dict[str, float]) -> None:
+    assert records(out) == expected  # same variants, no loss, no duplicate, same scores
+    assert len(list((out / "records").glob("*.json"))) == len(expected)
+    table = pd.read_parquet(out / "results.parquet")
+    assert dict(zip(table.variant, table.score)) == expected and len(table) == len(expected)
+    indexed = [n for p in (out / "index").glob("part-*.parquet") for n in pd.read_parquet(p, columns=["_file"])._file]
+    assert sorted(indexed) == sorted(p.name for p in (out / "records").glob("*.json"))  # one row per record
+
+
 def test_kill_9_at_random_moments_then_rerun_gives_exactly_the_uninterrupted_records(files, tmp_path):
-    sweep = tmp_path / "s.yaml"  # enough images that scoring takes seconds, so kills land mid-sweep
-    sweep.write_text(sweep_yaml({**files, "images": F.save_imagefolder(tmp_path, per_class=24)}))
+    sweep = tmp_path / "s.yaml"  # 57 records in chunks of 2 over 36 images: kills land mid-sweep
+    ops = "[skip: all, swap: {pairs: adjacent}, shuffle: {start: 1, end: 5, seeds: 30}]"
+    sweep.write_text(sweep_yaml({**files, "images": F.save_imagefolder(tmp_path, per_class=12)}, ops))
     clean = tmp_path / "clean"
     SweepRunner(parse_sweep(sweep.read_text()), clean, progress=False).run()
     expected = records(clean)
-    assert len(expected) == 1 + 21 + 5
-    out, rng, kills, seen = tmp_path / "killed", random.Random(0), 0, []
-    for attempt in range(5):
-        proc = cli(["run", str(sweep), "--out", str(out), "--quiet", "--no-plot"])
-        if attempt == 0:
-            time.sleep(rng.uniform(0.5, 2.0))  # during start-up, before any record
-        else:  # after a random number of new records, plus a random delay: mid-chunk, mid-write
-            target = min(len(expected) - 1, len(records(out)) + rng.randint(1, 6))
-            while proc.poll() is None and len(list((out / "records").glob("*.json"))) < target:
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.1))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait()
-        seen.append(len(records(out)))
-    assert kills >= 4 and sum(n < len(expected) for n in seen) >= 3, seen  # killed mid-sweep, repeatedly
-    final = cli(["run", str(sweep), "--out", str(out), "--quiet", "--no-plot"])
-    stdout, stderr = final.communicate(timeout=300)
-    assert final.returncode == 0, stderr
-    got = records(out)
-    assert got == expected  # same variants, no loss, no duplicate, same scores
-    assert len(list((out / "records").glob("*.json"))) == len(expected)
-    assert sorted(pd.read_parquet(out / "results.parquet").variant) == sorted(expected)
+    assert len(expected) == 1 + 21 + 5 + 30
+    out = tmp_path / "killed"
+    seen = kill_9_and_rerun(lambda: Forked(sweep, out), expected, out, kills=6, step=8, rng=random.Random(0))
+    print(f"records on disk after each kill: {seen} of {len(expected)}")
+    check_same_as_uninterrupted(out, expected)
+
+
+@pytest.mark.slow
+def test_kill_9_twenty_times_in_a_10000_record_sweep(files, tmp_path):
+    sweep = tmp_path / "s.yaml"
+    ops = "[skip: all, shuffle: {start: 0, end: 6, seeds: 9978}]"
+    sweep.write_text(sweep_yaml(files, ops).replace("chunk: 2", "chunk: 32"))
+    clean = tmp_path / "clean"
+    SweepRunner(parse_sweep(sweep.read_text()), clean, progress=False).run()
+    expected = records(clean)
+    assert len(expected) == 10_000
+    out = tmp_path / "killed"
+    seen = kill_9_and_rerun(lambda: Forked(sweep, out), expected, out, kills=20, step=800, rng=random.Random(1))
+    print(f"records on disk after each of the 20 kills: {seen}")
+    check_same_as_uninterrupted(out, expected)
 
 
 def test_two_concurrent_runs_on_one_folder(files, tmp_path):

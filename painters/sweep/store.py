@@ -4,9 +4,14 @@ Layout of ``results/<sweep name>/``::
 
     sweep.json            the sweep's name, schema version, source file, and the specs that produced the records
     records/*.json        one record per (variant, task), each written atomically (temp file + fsync + rename)
-    results.parquet       the consolidated table (rebuilt from the records)
+    index/part-*.parquet  the records read back once, as table parts (see :mod:`painters.sweep.store_index`)
+    results.parquet       the consolidated table (rebuilt from the index at the end of a run, and now and then)
     similarity/*.npy      per task: the layer-similarity matrix recorded by the baseline pass
     .lock                 held (flock) by the running ``painters run``
+
+The record files are the source of truth; the index is a cache of them, checked against the folder's listing
+(names and inodes) on every open, so reopening or consolidating a sweep costs the same whatever its size, and a
+folder written before the index existed reads as is (it is indexed on its first open).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,13 @@ from typing import Any
 import pandas as pd
 
 from painters.errors import PaintersError
+from painters.sweep import store_index
+from painters.sweep.store_index import RecordIndex, read_record
+
+REFRESH_SECONDS = 30.0
+"""During a run ``results.parquet`` is rebuilt after a chunk at most this often (and the first chunk) ..."""
+REFRESH_SHARE = 0.05
+"""... and never more often than keeps its rebuilding under this share of the run's time."""
 
 SCHEMA_VERSION = 2
 """2: records keyed by what produced them (their model and task specs), not by the whole sweep file."""
@@ -50,20 +63,26 @@ class StoreError(PaintersError, RuntimeError):
     """The results folder belongs to another sweep, or another run holds it."""
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
 def safe_name(text: str) -> str:
     """A file-name-safe form of ``text``."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+    return _UNSAFE.sub("_", text)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old file or the whole new one."""
+def atomic_write(path: Path, data: bytes) -> int:
+    """Write ``data`` to ``path`` so that a crash leaves either the old file or the whole new one; returns the new
+    file's inode."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+            inode = os.fstat(f.fileno()).st_ino
         os.replace(tmp, path)
+        return inode
     except BaseException:  # Ctrl-C or a full disk mid-write: no partial file is left behind
         tmp.unlink(missing_ok=True)
         raise
@@ -87,7 +106,10 @@ class ResultStore:
         self.root = Path(root)
         self.task_order = list(task_order)
         self.records_dir = self.root / "records"
+        self.index = RecordIndex(self.records_dir, self.root / "index")
         self._lock_file: Any = None
+        self._refreshed: float | None = None
+        self._refresh_cost = 0.0
         self.producers: dict[tuple[str, str], str] = {}
         self.current: dict[str, set[str]] = {}
         self.retired = 0
@@ -119,11 +141,16 @@ class ResultStore:
         if sweep is not None and meta.get("sweep") not in (None, sweep):  # forced: another sweep's folder
             for path in self.records_dir.glob("*.json"):
                 path.unlink()
-        for debris in self.records_dir.glob(".*.tmp"):  # a write cut short by kill -9: never a record
-            debris.unlink(missing_ok=True)
+            self.index.clear()
+        for debris in self.index.folder.glob(".*.tmp") if self.index.folder.exists() else ():
+            debris.unlink(missing_ok=True)  # a part write cut short by kill -9 (a record's: after the listing)
         self.producers = {key: producer_id(spec) for key, spec in producers.items()}
         known = {**meta.get("producers", {}), **{producer_id(spec): spec for spec in producers.values()}}
         self._check_records(known, force)
+        for debris in self.index.debris:  # a record write cut short by kill -9: never a record
+            debris.unlink(missing_ok=True)
+        self.index.writable = True
+        self.index.flush()  # records read from their files (a crash after the last flush, an older folder) indexed
         meta = {"schema": SCHEMA_VERSION, "sweep": sweep, "source": source, "producers": known}
         atomic_write(meta_path, json.dumps(meta, indent=2, sort_keys=True).encode())
         return self
@@ -131,18 +158,14 @@ class ResultStore:
     def _check_records(self, known: dict[str, dict], force: bool) -> None:
         """Every record must come from this sweep's current model and task specs and this schema: a stale,
         foreign or unreadable one is never mixed in."""
-        foreign, stale = [], {}
-        for path in sorted(self.records_dir.glob("*.json")):
-            try:
-                record = json.loads(path.read_text())
-                key, produced = (record["model"], record["task"]), record["fingerprint"]
-                ok = record.get("schema") == SCHEMA_VERSION
-            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, KeyError, TypeError):
-                ok = False
-            if not ok:
-                foreign.append(path)
-            elif key in self.producers and produced != self.producers[key]:
-                stale.setdefault(key, (produced, []))[1].append(path)
+        foreign, stale = self._read_unindexed(), {}
+        meta = self.index.meta()  # the index's columns, no record file read
+        groups = meta.groupby(["model", "task", "fingerprint", "schema"], dropna=False, sort=False)["_file"]
+        for (model, task, produced, schema), names in groups:
+            if schema != SCHEMA_VERSION:
+                foreign.extend(self.records_dir / name for name in sorted(names))
+            elif (model, task) in self.producers and produced != self.producers[(model, task)]:
+                stale.setdefault((model, task), (produced, []))[1].extend(self.records_dir / n for n in sorted(names))
         if (foreign or stale) and not force:
             self.close()
             lines = []
@@ -160,8 +183,33 @@ class ResultStore:
                     f"with --force to discard them."
                 )
             raise StoreError("\n".join(lines))
-        for path in foreign + [p for _, paths in stale.values() for p in paths]:
+        gone = foreign + [p for _, paths in stale.values() for p in paths]
+        for path in gone:
             path.unlink()
+        self.index.writable = True  # the lock is held: rows of the deleted records leave the index now
+        self.index.drop(p.name for p in gone)
+
+    def _read_unindexed(self) -> list[Path]:
+        """List the records and read those the index does not cover into it; returns the paths of the files that
+        are not records of this schema (unreadable, another schema, another tool's)."""
+        foreign = []
+        for name in self.index.scan():
+            path = self.records_dir / name
+            try:
+                record = read_record(path)
+                ok = record.get("schema") == SCHEMA_VERSION and all(
+                    isinstance(record[k], str) for k in ("model", "task", "fingerprint")
+                )
+            except FileNotFoundError:  # removed meanwhile
+                self.index.files.pop(name, None)
+                continue
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, KeyError, TypeError, ValueError):
+                ok = False
+            if ok:
+                self.index.add(name, self.index.files[name], record)
+            else:
+                foreign.append(path)
+        return foreign
 
     def _lock(self) -> None:
         self._lock_file = open(self.root / ".lock", "a+")
@@ -181,6 +229,14 @@ class ResultStore:
         self._lock_file.flush()
 
     def close(self) -> None:
+        """Index the records written since the last flush and release the lock."""
+        if self.index.writable:
+            try:
+                self.index.flush()
+            except OSError:  # the index is a cache: the records are safe on disk, the next open indexes them
+                pass
+            finally:
+                self.index.writable = False
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
@@ -193,17 +249,25 @@ class ResultStore:
         self.close()
 
     # -- records -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def record_name(model: str, variant: str, task: str) -> str:
+        return f"{safe_name(model)}__{safe_name(variant)}__{safe_name(task)}.json"
+
     def record_path(self, model: str, variant: str, task: str) -> Path:
-        return self.records_dir / f"{safe_name(model)}__{safe_name(variant)}__{safe_name(task)}.json"
+        return self.records_dir / self.record_name(model, variant, task)
 
     def has(self, model: str, variant: str, task: str) -> bool:
+        """Whether the record is on disk (from the listing taken on open: no file is touched)."""
+        if self.index.files is not None:
+            return self.record_name(model, variant, task) in self.index.files
         return self.record_path(model, variant, task).exists()
 
     def write(self, record: dict[str, Any]) -> None:
-        atomic_write(
-            self.record_path(record["model"], record["variant"], record["task"]),
-            json.dumps(record, sort_keys=True, default=float).encode(),
-        )
+        """Write one record atomically (it is indexed with the next flush)."""
+        path = self.record_path(record["model"], record["variant"], record["task"])
+        data = json.dumps(record, sort_keys=True, default=float).encode()
+        inode = atomic_write(path, data)
+        self.index.add(path.name, inode, json.loads(data))  # as read back from the file
 
     def read(self, model: str, variant: str, task: str) -> dict[str, Any] | None:
         path = self.record_path(model, variant, task)
@@ -213,6 +277,7 @@ class ResultStore:
         return sorted(p.stem for p in self.records_dir.glob("*.json")) if self.records_dir.exists() else []
 
     def records(self) -> list[dict[str, Any]]:
+        """Every record, read from its file."""
         return [json.loads(p.read_text()) for p in sorted(self.records_dir.glob("*.json"))]
 
     def set_current(self, model: str, variants: Sequence[str]) -> None:
@@ -230,13 +295,23 @@ class ResultStore:
         return model not in self.current or record.get("variant") in self.current[model]
 
     def table(self) -> pd.DataFrame:
-        """The sweep's records as one table (nullable integer columns for span parameters), tasks in
-        ``task_order``. Records kept on disk but left out (models, tasks or ops no longer in the sweep) are
-        counted in ``self.retired``."""
-        records = self.records()
-        kept = [r for r in records if self.in_sweep(r)]
-        self.retired = len(records) - len(kept)
-        frame = pd.DataFrame(kept)
+        """The sweep's records as one table (columns in name order, nullable integer columns for span parameters),
+        rows in record-file order, tasks in ``task_order``. Records kept on disk but left out (models, tasks or ops
+        no longer in the sweep) are counted in ``self.retired``."""
+        if self.index.files is None:  # not opened: read what is on disk, writing nothing
+            self._read_unindexed()
+        frame = self.index.frame()
+        if self.producers and len(frame):
+            current = self.current
+            keep = [
+                (model, task) in self.producers and (model not in current or variant in current[model])
+                for model, task, variant in zip(frame["model"], frame["task"], frame["variant"])
+            ]
+            kept = frame[keep].reset_index(drop=True) if not all(keep) else frame
+        else:
+            kept = frame
+        self.retired = len(frame) - len(kept)
+        frame = kept
         if self.task_order and "task" in frame:
             rank = {task: k for k, task in enumerate(self.task_order)}
             frame = frame.sort_values("task", key=lambda t: t.map(rank).fillna(len(rank)), kind="stable")
@@ -248,12 +323,26 @@ class ResultStore:
 
     def consolidate(self) -> pd.DataFrame:
         """Rebuild ``results.parquet`` from the records (atomically); returns the table written."""
-        path = self.root / "results.parquet"
-        tmp = path.with_name(f".results.{os.getpid()}.parquet")
+        import io
+
+        start = time.perf_counter()
+        self.index.flush()
         frame = self.table()
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        atomic_write(self.root / "results.parquet", buffer.getvalue())
+        self._refreshed, self._refresh_cost = time.perf_counter(), time.perf_counter() - start
         return frame
+
+    def checkpoint(self) -> None:
+        """After each chunk of a run: index the records written once enough have gathered, and rebuild
+        ``results.parquet`` after the first chunk, then every ``REFRESH_SECONDS`` at most (and not more often than
+        keeps it under ``REFRESH_SHARE`` of the time), so its cost per record does not grow with the sweep."""
+        if len(self.index.pending) >= store_index.FLUSH_RECORDS:
+            self.index.flush()
+        wait = max(REFRESH_SECONDS, self._refresh_cost / REFRESH_SHARE)
+        if self._refreshed is None or time.perf_counter() - self._refreshed >= wait:
+            self.consolidate()
 
     def analysis_path(self, analysis: str, model: str, variant: str) -> Path:
         return self.root / "analyses" / analysis / f"{safe_name(model)}__{safe_name(variant)}.parquet"
