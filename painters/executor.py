@@ -5,10 +5,13 @@ modules under their original keys (so ``state_dict``, ``parameters()`` and ``.to
 one callable per plan step when the model's forward iterates it. Each step call gives every layer call its own
 KV-cache slot (by rebinding the attention's ``layer_idx`` around the call), averages parallel groups, adds
 YOLOS-style mid position embeddings by layer, and keeps ``output_hidden_states`` meaningful.
+A sweep may hand the runner :class:`SharedOutputs`: the first-iteration layer outputs of parallel groups entering a
+given step on a given state, computed once and reused by every plan whose group starts there on that state.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
@@ -27,6 +30,20 @@ except ImportError:  # pragma: no cover
 
 HiddenStates = Literal["original", "steps"]
 MidEmbeddings = Literal["layer", "position"]
+
+
+@dataclass
+class SharedOutputs:
+    """Raw outputs of layers run on ``state`` at loop step ``step``, by layer: every layer of a parallel group reads
+    the group's input, so groups entering ``step`` on the same state share their first iteration's layer calls."""
+
+    step: int
+    state: torch.Tensor
+    outputs: dict[int, Any] = field(default_factory=dict)
+
+    def serves(self, k: int, h: torch.Tensor) -> bool:
+        """Whether a group at step ``k`` reading ``h`` reads this state (compared bit for bit)."""
+        return k == self.step and isinstance(h, torch.Tensor) and torch.equal(h, self.state)
 
 
 class PlanRunner:
@@ -62,6 +79,8 @@ class PlanRunner:
         self.forwards = 0
         self.nonfinite = False  # set when a forward's final layer output held inf or NaN
         self.captured: list[torch.Tensor] | None = None
+        self.shared: SharedOutputs | None = None
+        self.reused = 0  # layer calls served from ``shared`` instead of run
         self._begin_state()
 
     # -- per forward -----------------------------------------------------------------------------------------
@@ -77,21 +96,32 @@ class PlanRunner:
         """Called before each encoder forward (YOLOS): the interpolated mid position embeddings."""
         self.mid = self.interpolation((height, width))
 
-    def call_layer(self, step: int, layer: int, slot: int, args: tuple, kwargs: dict) -> Any:
+    def call_layer(
+        self, step: int, layer: int, slot: int, args: tuple, kwargs: dict, shared: dict[int, Any] | None = None
+    ) -> Any:
+        if shared is not None and layer in shared:
+            out = shared[layer]
+            self.reused += 1
+        else:
+            out = self._call_module(layer, slot, args, kwargs)
+            if shared is not None:
+                shared[layer] = out
+        if self.add_mid and layer < self.plan.num_layers - 1 and step != self.last_step:
+            out = out + self.mid[layer].to(out.device)
+        return out
+
+    def _call_module(self, layer: int, slot: int, args: tuple, kwargs: dict) -> Any:
         module = self.layers[layer]
         saved = self.positions.bind(layer, slot)
         state = self.module_states[id(module)]
         if state is not None:
             state.bind(slot)
         try:
-            out = module(*args, **kwargs)
+            return module(*args, **kwargs)
         finally:
             self.positions.unbind(saved)
             if state is not None:
                 state.unbind(slot)
-        if self.add_mid and layer < self.plan.num_layers - 1 and step != self.last_step:
-            out = out + self.mid[layer].to(out.device)
-        return out
 
     def run_step(self, k: int, step: Step | None, args: tuple, kwargs: dict) -> Any:
         if step is None:  # a plan with no layers: the stack is the identity
@@ -107,9 +137,13 @@ class PlanRunner:
             return self.call_layer(k, step, self.slots[k][0], args, kwargs)
         slots = iter(self.slots[k])
         h = args[0] if args else kwargs["hidden_states"]
+        # a plain group (not one a step kind runs on altered inputs) on the shared state: its first iteration is shared
+        plain = step is self.plan.steps[k]
+        shared = self.shared.outputs if plain and self.shared is not None and self.shared.serves(k, h) else None
         out: Any = h
         for _ in range(step.iterations):
-            outs = [self.call_layer(k, i, next(slots), *_with_hidden(h, args, kwargs)) for i in step.layers]
+            outs = [self.call_layer(k, i, next(slots), *_with_hidden(h, args, kwargs), shared) for i in step.layers]
+            shared = None
             h = torch.stack([first(o) for o in outs], 0).mean(0)
             out = like(outs[0], h)  # tuple-returning layers (Swin): the mean in place of the hidden state
         return out

@@ -107,3 +107,19 @@ def save_text(root: Path) -> Path:
     path = root / "text.txt"
     path.write_text(TEXT)
     return path
+
+
+def sweep_config(files: dict, kind: str = "vit", ops: str = "[skip: all]", name: str = "t", chunk: int = 5):
+    """A parsed one-model sweep over the saved tiny ViT (classification) or Llama (perplexity) of ``files``."""
+    from painters.sweep.config import parse_sweep
+
+    if kind == "vit":
+        model, task = files["vit"], f"{{type: classification, data: {files['images']}, split: test, batch_size: 8}}"
+    else:
+        model, task = (
+            files["llama"],
+            f"{{type: perplexity, data: {files['text']}, batch_size: 4, options: {{max_length: 32}}}}",
+        )
+    return parse_sweep(
+        f"name: {name}\nmodel: {{id: {model}}}\ntasks: [{task}]\nops: {ops}\nrunner: {{chunk: {chunk}}}\n"
+    )

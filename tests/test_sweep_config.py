@@ -109,7 +109,7 @@ def test_spans_are_validated_against_the_model():
 
 def test_layer_evaluation_counts_match_the_design_figures():
     from painters.plan import resolve
-    from painters.sweep.runner import layer_evaluations
+    from painters.sweep.sharing import layer_evaluations
 
     plans = [resolve(12, v.ops) for v in expand_ops(sweep("  - skip: all\n").ops, 12, baseline=False)]
     assert layer_evaluations(plans, share=False, num_layers=12) == 584  # design.md section 4

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -37,6 +38,8 @@ class Stats:
     retired: int = 0
     at_chance: list[str] = field(default_factory=list)
     """``model / task`` pairs whose unmodified model scores at chance: their normalised scores are undefined."""
+    agreement: pd.DataFrame | None = None
+    """How well the one-pass predictors rank the measured skips (:func:`painters.analysis.predictor_agreement`)."""
     refused: dict[str, dict[str, str]] = field(default_factory=dict)
     """``{model: {variant id: reason}}``: variants left out because the model cannot run them."""
     layer_evaluations: int = 0
@@ -46,6 +49,19 @@ class Stats:
     def add(self, record: dict[str, Any]) -> None:
         self.written += 1
         self.failed += record["status"] != "ok"
+
+
+def _agreement(table: pd.DataFrame, out: Path) -> pd.DataFrame | None:
+    """The predictors' rank agreement with the sweep's measured skips, when it has both (else None)."""
+    from painters.analysis.agreement import load_importance, predictor_agreement
+
+    if table is None or table.empty or "op" not in table or not (table["op"] == "skip").any():
+        return None
+    importance = load_importance(out)
+    if importance.empty:
+        return None
+    agreement = predictor_agreement(table, importance)
+    return agreement if not agreement.empty else None
 
 
 def _located(exc: Exception, where: str) -> Exception:
@@ -77,11 +93,6 @@ def order_variants(variants: Sequence[Variant], plans: dict[str, Plan]) -> list[
     return sorted(variants, key=lambda v: (-plans[v.id].shared_prefix, v.id))
 
 
-def layer_evaluations(plans: Sequence[Plan], share: bool, num_layers: int) -> int:
-    """Layer calls per input for these variants plus one unmodified pass (with sharing) or naively."""
-    return num_layers + sum(p.num_calls - (p.shared_prefix if share else 0) for p in plans)
-
-
 class SweepRunner:
     """Runs one sweep config against a results folder."""
 
@@ -106,6 +117,7 @@ class SweepRunner:
         self.progress = progress
         self.share = config.runner.share if share is None else share
         self.on_record = on_record
+        self._fingerprints: dict[tuple[str, str], str] | None = None
         self._loaded: dict[str, tuple[nn.Module, Any]] = {}
         if model is not None:  # a model already in memory (notebooks, benchmarks): for a single-model sweep
             self._loaded[_weights_key(config.runs[0].model)] = (model, processor)
@@ -141,6 +153,7 @@ class SweepRunner:
                 self._run_model(run, tasks, store, stats)
             table = store.consolidate()  # every record read once at the end
             stats.retired, stats.at_chance = store.retired, at_chance(table)
+            stats.agreement = _agreement(table, self.out)
         stats.seconds = time.perf_counter() - start
         return stats
 
@@ -270,6 +283,10 @@ class SweepRunner:
                 stats.add(baseline)
                 if result.similarity is not None:
                     store.save_similarity(spec.display, result.similarity)
+                if result.importance is not None:
+                    store.save_analysis(
+                        "importance", name, spec.display, result.importance.assign(model=name, task=spec.display)
+                    )
                 bar.update(1)
             for v in group:
                 record = self.record(
@@ -287,8 +304,14 @@ class SweepRunner:
                 if self.on_record:
                     self.on_record(record)
                 bar.update(1)
-            store.consolidate()
+            store.checkpoint()  # indexes records, refreshes results.parquet now and then: cost per record is flat
         bar.close()
+
+    def _fingerprint(self, model: str, task: str) -> str:
+        """The producer fingerprint of a (model, task)'s records, computed once per runner (milliseconds each)."""
+        if self._fingerprints is None:
+            self._fingerprints = {key: producer_id(spec) for key, spec in self.config.producers().items()}
+        return self._fingerprints[(model, task)]
 
     def record(
         self,
@@ -303,7 +326,7 @@ class SweepRunner:
     ) -> dict[str, Any]:
         return make_record(
             sweep=self.config.name,
-            fingerprint=producer_id(self.config.producers()[(run.model.display, spec.display)]),
+            fingerprint=self._fingerprint(run.model.display, spec.display),
             model=run.model.display,
             task=task,
             task_name=spec.display,

@@ -2,6 +2,9 @@
 
 For each batch one unmodified pass records the state at every layer boundary (it doubles as the baseline and
 feeds the layer-similarity matrix); each variant then resumes from the state entering its first changed layer.
+Parallel groups entering the same step share their first iteration: every layer of a group reads the group's input,
+so each layer's output on that state is computed once per batch (variants come ordered by their first changed step,
+so one step's outputs are held at a time).
 Out-of-memory halves the batch and retries; a variant that raises is recorded as an error; inf/NaN outputs are
 flagged. Accumulators are only updated once a whole batch has succeeded.
 """
@@ -14,18 +17,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
-from painters.apply import session
+from painters.analysis.importance import ImportanceAccumulator
+from painters.apply import layers, session
 from painters.evaluation import summarise
+from painters.executor import SharedOutputs
 from painters.ops import OPS
 from painters.plan import Plan
+from painters.step_kinds import first
 from painters.sweep.generators import Variant
 from painters.sweep.guard import has_nonfinite, is_oom, split_batch
+from painters.sweep.sharing import starts_group
 from painters.sweep.similarity import SimilarityAccumulator
 from painters.sweep.store import SCHEMA_VERSION
 from painters.tasks.base import Batch, Task
+from painters.tasks.batches import _nbytes as nbytes
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,12 @@ class ChunkResult:
     metrics: dict[str, dict[str, Any]]
     seconds: dict[str, float]
     similarity: np.ndarray | None = None
+    importance: pd.DataFrame | None = None
+    """The one-pass predictors from the baseline pass (:meth:`ImportanceAccumulator.table`)."""
     layer_evaluations: int = 0
     oom_retries: int = 0
+    state_bytes: int = 0
+    """Peak bytes held for one batch by its recorded boundary states and the shared parallel-group layer outputs."""
 
 
 @dataclass
@@ -75,6 +88,7 @@ class ChunkScorer:
     where: dict[str, Any] = field(default_factory=dict)  # stage= / tower= of the layer stack
     share: bool = True
     need_baseline: bool = True
+    share_parallel: bool = True  # with ``share``: parallel groups entering the same step share their first iteration
     _failed: dict[str, str] = field(default_factory=dict)
     _nonfinite: set[str] = field(default_factory=set)
 
@@ -82,6 +96,7 @@ class ChunkScorer:
         accs = {v.id: self.task.new_accumulator() for v in self.group}
         base_acc = self.task.new_accumulator() if self.need_baseline else None
         similarity = SimilarityAccumulator()
+        importance: ImportanceAccumulator | None = None
         self.result = ChunkResult({}, {v.id: 0.0 for v in self.group} | {"baseline": 0.0})
         with torch.no_grad():
             for batch in batches:
@@ -90,6 +105,10 @@ class ChunkScorer:
                         base_acc.update(part, base_out)
                         if states:
                             similarity.update(states, part.inputs.get("attention_mask"))
+                            if importance is None:
+                                stack = layers(self.model, **self.where)
+                                importance = ImportanceAccumulator(len(stack.layers), stack.kind == "decoder")
+                            importance.update(states, part.inputs.get("attention_mask"))
                     for vid, out in outputs.items():
                         accs[vid].update(part, out)
         for v in self.group:
@@ -97,6 +116,7 @@ class ChunkScorer:
         if base_acc is not None:
             self.result.metrics["baseline"] = base_acc.compute()
             self.result.similarity = similarity.compute().numpy() if similarity.count else None
+            self.result.importance = importance.table() if importance is not None and importance.examples else None
         return self.result
 
     def _compute(self, vid: str, acc: Any) -> dict[str, Any]:
@@ -138,14 +158,20 @@ class ChunkScorer:
         result.layer_evaluations += num_layers * runner.forwards
         result.seconds["baseline"] += time.perf_counter() - t
         outputs = {}
+        shared: SharedOutputs | None = None
+        held = nbytes(states) if single else 0
         for v in self.group:
             if v.id in self._failed:
                 continue
             t = time.perf_counter()
             p = self.plans[v.id]
             k = p.shared_prefix if self.share and single else 0
+            if self.share and self.share_parallel and single and starts_group(p, k):
+                if shared is None or shared.step != k:  # the previous step's outputs are let go
+                    shared = SharedOutputs(k, first(states[k]))
             try:
                 with session(model, *v.ops, **self.where, resume=(k, states) if k else None) as runner:
+                    runner.shared = shared
                     out = task.run(model, batch)
             except Exception as exc:
                 if is_oom(exc):
@@ -157,7 +183,10 @@ class ChunkScorer:
             if runner.nonfinite or has_nonfinite(out):
                 self._nonfinite.add(v.id)
             outputs[v.id] = out
-            result.layer_evaluations += (p.num_calls - k) * runner.forwards
+            result.layer_evaluations += (p.num_calls - k) * runner.forwards - runner.reused
+            if shared is not None:
+                result.state_bytes = max(result.state_bytes, held + nbytes(list(shared.outputs.values())))
+        result.state_bytes = max(result.state_bytes, held)
         return base_out, (states if single else []), outputs
 
 
