@@ -90,3 +90,24 @@ def test_bad_requests_are_refused(tiny_model):
         painters.importance(tiny_model("bert"), None, tiny.inputs("bert"), metrics="attention_cosine")
     bert = painters.importance(tiny_model("bert"), None, tiny.inputs("bert"), metrics="block_influence")
     assert list(bert.columns) == ["layer", "block_influence"] and len(bert) == 6
+
+
+def test_agreement_with_too_few_spans_is_nan_not_an_error():
+    """One measured skip (width 4): no predictor has 3 spans to rank, so every correlation is NaN."""
+    import math
+
+    import pandas as pd
+
+    from painters.analysis import predictor_agreement
+
+    table = pd.DataFrame(
+        {"model": ["m"] * 2, "task": ["t"] * 2, "op": ["baseline", "skip"], "start": [None, 4], "end": [None, 8],
+         "normalised": [1.0, 0.5], "status": ["ok", "ok"]}
+    )  # fmt: skip
+    importance = pd.DataFrame(
+        {"model": "m", "task": "t", "start": [4, 4], "end": [5, 8], "angular_distance": [0.1, 0.3],
+         "block_influence": [0.2, math.nan]}
+    )  # fmt: skip
+    got = predictor_agreement(table, importance).set_index("predictor")
+    assert got["spans"].to_dict() == {"angular_distance": 1, "angular_same_width": 0, "block_influence": 0}
+    assert got["spearman"].isna().all()

@@ -106,7 +106,7 @@ def test_a_tower_materializes_to_a_loadable_checkpoint(tmp_path):
         assert torch.equal(loaded(**x).image_embeds, want)
 
 
-def dpt_hybrid() -> T.DPTForSemanticSegmentation:
+def dpt_hybrid(num_labels: int = 3) -> T.DPTForSemanticSegmentation:
     torch.manual_seed(0)
     backbone = T.BitConfig(
         global_padding="same",
@@ -129,7 +129,7 @@ def dpt_hybrid() -> T.DPTForSemanticSegmentation:
         neck_hidden_sizes=[8, 16, 24, 32],
         fusion_hidden_size=16,
         backbone_featmap_shape=[1, 32, 4, 4],
-        num_labels=3,
+        num_labels=num_labels,
         backbone_config=backbone,
     )
     model = T.DPTForSemanticSegmentation(config).eval()

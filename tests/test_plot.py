@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import painters  # noqa: E402
+from painters.errors import UnknownNameError  # noqa: E402
 from painters.plot import (  # noqa: E402
     NoDataError,
     degradation_curves,
@@ -359,6 +360,10 @@ def test_plot_results_writes_supported_figures(tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths)
     with pytest.raises(FileNotFoundError):
         plot_results(tmp_path / "empty")
+    chosen = plot_results(tmp_path, tmp_path / "chosen", figures=["degradation", "similarity"])
+    assert sorted(p.name for p in chosen) == ["degradation.png", "similarity_wiki_text_2.png"]  # PNG by default
+    with pytest.raises(UnknownNameError, match="Did you mean 'degradation'"):
+        plot_results(tmp_path, tmp_path / "chosen", figures=["degradaton"])
 
 
 def test_similarity_titles_name_the_model_of_their_task_and_plot_takes_formats(tmp_path, capsys, monkeypatch):

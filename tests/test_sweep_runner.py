@@ -29,14 +29,7 @@ def files(saved):
 
 
 def config(files, kind="vit", ops="[skip: all]", name="t"):
-    if kind == "vit":
-        model, task = files["vit"], f"{{type: classification, data: {files['images']}, split: test, batch_size: 8}}"
-    else:
-        model, task = (
-            files["llama"],
-            f"{{type: perplexity, data: {files['text']}, batch_size: 4, options: {{max_length: 32}}}}",
-        )
-    return parse_sweep(f"name: {name}\nmodel: {{id: {model}}}\ntasks: [{task}]\nops: {ops}\nrunner: {{chunk: 5}}\n")
+    return F.sweep_config(files, kind, ops, name)
 
 
 def table(path) -> pd.DataFrame:
@@ -339,3 +332,101 @@ def test_a_task_whose_baseline_is_at_chance_is_reported(tmp_path, capsys):
     ax = range_heatmap(pd.read_parquet(tmp_path / "out" / "results.parquet"), "skip", "shapes")
     assert any("no normalised score: the unmodified model scores 0.3333, which is chance" in t.get_text()
                for t in ax.texts)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["vit", "llama"])
+def test_the_baseline_pass_stores_the_one_pass_predictors(files, tmp_path, kind):
+    """Block influence and angular distances come from the baseline pass the sweep runs anyway (no extra forward):
+    the stored table equals ``painters.importance`` over the same prepared data."""
+    from painters.sweep.loading import load_model
+
+    cfg = config(files, kind, "[skip: {ranges: {max_width: 1}}]")
+    SweepRunner(cfg, tmp_path, progress=False).run()
+    stored = list((tmp_path / "analyses" / "importance").glob("*.parquet"))
+    assert len(stored) == 1
+    frame = pd.read_parquet(stored[0])
+    run = cfg.runs[0]
+    model, processor = load_model(run.model)
+    spec = run.tasks[0]
+    task = painters.tasks.load(spec.type, data=spec.data, split=spec.split, **spec.options)
+    batches = [b.inputs for b in task.prepare(processor, spec.batch_size, progress=False)]
+    layers = painters.importance(model, processor, batches)
+    spans = painters.importance(model, processor, batches, metrics="angular")
+    assert len(frame) == len(spans) == 6 * 7 // 2 and set(frame.task) == {spec.display}
+    assert frame.angular_distance.tolist() == pytest.approx(spans.angular_distance.tolist(), rel=1e-9, abs=1e-12)
+    single = frame[frame.end - frame.start == 1].sort_values("start")
+    assert single.block_influence.tolist() == pytest.approx(layers.block_influence.tolist(), rel=1e-9, abs=1e-12)
+    assert frame[frame.end - frame.start > 1].block_influence.isna().all()
+    assert single.block_influence.nunique() == 6  # the layers differ
+
+
+def test_predictor_agreement_is_the_rank_correlation_with_measured_skips(files, tmp_path):
+    """Spearman between the negated predictor and the measured normalised score, by hand (numpy ranks); the
+    figure with both heatmaps is drawn from the results folder."""
+    from painters.analysis import load_importance, predictor_agreement
+    from painters.plot import plot_results
+
+    stats = SweepRunner(config(files, "vit", "[skip: all, swap: [1, 2]]"), tmp_path, progress=False).run()
+    table, importance = pd.read_parquet(tmp_path / "results.parquet"), load_importance(tmp_path)
+    got = predictor_agreement(table, importance).set_index("predictor")
+    pd.testing.assert_frame_equal(stats.agreement.set_index("predictor"), got)  # the run summary's figures
+    skips = table[table.op == "skip"].set_index(["start", "end"])["normalised"]
+    spans = importance.set_index(["start", "end"]).loc[skips.index]
+
+    def ranks(x):  # 1-based, ties get the mean of the positions they share
+        x = np.asarray(x, dtype=float)
+        return np.array([np.mean(np.flatnonzero(np.sort(x) == v)) + 1 for v in x])
+
+    def spearman(a, b):
+        return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
+
+    assert got.loc["angular_distance", "spans"] == 21
+    want = spearman(-spans["angular_distance"], skips)
+    assert got.loc["angular_distance", "spearman"] == pytest.approx(want)
+    per_width = []
+    for width in range(1, 5):  # widths with 3+ spans of a 6-layer model
+        at = [(s, s + width) for s in range(7 - width)]
+        per_width.append(spearman(-spans.loc[at, "angular_distance"], skips.loc[at]))
+    per_width = [r for r in per_width if r == r]  # a width whose scores are all tied has no ranking
+    assert got.loc["angular_same_width", "spans"] == 6 + 5 + 4 + 3
+    assert got.loc["angular_same_width", "spearman"] == pytest.approx(np.mean(per_width))
+    single = [(i, i + 1) for i in range(6)]
+    assert got.loc["block_influence", "spans"] == 6
+    want = spearman(-spans.loc[single, "block_influence"], skips.loc[single])
+    assert got.loc["block_influence", "spearman"] == pytest.approx(want)
+    stems = {p.stem for p in plot_results(tmp_path, formats=("png",))}
+    assert any(stem.startswith("predictors_") for stem in stems)
+
+
+def test_a_hybrid_dpt_runs_in_a_sweep_like_any_model(tmp_path):
+    """DPT-hybrid (a BiT CNN, then 6 transformer layers) through ``painters run`` on the zoo's scene masks: every
+    skip range scored, each record equal to ``painters.evaluate`` with the same op, and the layers matter."""
+    import transformers as T
+
+    from painters.sweep.config import ModelSpec
+    from painters.sweep.loading import load_model
+    from painters.zoo import registry
+    from tests.test_core_models import dpt_hybrid
+
+    scenes = registry.zoo_dir() / "data" / "fashion-scenes"
+    if not scenes.exists():
+        pytest.skip("the zoo's scene data is not shipped here")
+    model = dpt_hybrid(num_labels=11)
+    model.save_pretrained(tmp_path / "dpt-hybrid")
+    T.DPTImageProcessorPil(size={"height": 64, "width": 64}, keep_aspect_ratio=False).save_pretrained(
+        tmp_path / "dpt-hybrid"
+    )
+    cfg = parse_sweep(
+        f"name: hybrid\nmodel: {{id: {tmp_path / 'dpt-hybrid'}, task_head: semantic-segmentation}}\n"
+        f"tasks: [{{type: segmentation, data: {scenes}, limit: 6, batch_size: 3, options: {{label_map: identity}}}}]\n"
+        f"ops: [skip: all, reverse: [1, 5]]\n"
+    )
+    SweepRunner(cfg, tmp_path / "out", progress=False).run()
+    table = pd.read_parquet(tmp_path / "out" / "results.parquet").set_index("variant")
+    assert len(table) == 1 + 21 + 1 and (table["status"] == "ok").all()
+    loaded, processor = load_model(ModelSpec(id=str(tmp_path / "dpt-hybrid"), task_head="semantic-segmentation"))
+    task = painters.tasks.load("segmentation", data=str(scenes), limit=6, label_map="identity")
+    for variant, op in [("skip-2-4", painters.skip(2, 4)), ("reverse-1-5", painters.reverse(1, 5))]:
+        want = painters.evaluate(loaded, processor, task, op, batch_size=3, progress=False, baseline=False)
+        assert table.loc[variant, "score"] == want["miou"], variant
+    assert table["score"].nunique() > 3

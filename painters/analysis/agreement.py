@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 PREDICTORS = {
     "angular_distance": "every skipped span [start, end)",
+    "angular_same_width": "spans of one width against each other (mean over widths with 3+ spans)",
     "block_influence": "single-layer skips [i, i + 1)",
 }
+"""What each agreement row compares. Over every span, wide spans score low and are far apart, so the angular
+distance ranks them well almost for free; ``angular_same_width`` asks what Gromov et al. use it for: which span
+of a given width to skip."""
 
 
 def load_importance(results_dir: str | Path) -> pd.DataFrame:
@@ -50,8 +55,20 @@ def predictor_agreement(table: pd.DataFrame, importance: pd.DataFrame) -> pd.Dat
     rows = []
     for (model, task), group in both.groupby(["model", "task"], sort=False):
         for predictor in PREDICTORS:
-            pairs = group[["normalised", predictor]].dropna()
-            pairs = pairs[pairs["normalised"].map(lambda v: pd.notna(v) and abs(v) != float("inf"))]
-            rho = (-pairs[predictor]).corr(pairs["normalised"], method="spearman") if len(pairs) >= 3 else float("nan")
-            rows.append({"model": model, "task": task, "predictor": predictor, "spans": len(pairs), "spearman": rho})
+            column = "angular_distance" if predictor == "angular_same_width" else predictor
+            pairs = group[["start", "end", "normalised", column]].dropna()
+            pairs = pairs[np.isfinite(pairs["normalised"].to_numpy(dtype=float))]
+            if predictor == "angular_same_width":
+                widths = [w for _, w in pairs.groupby(pairs["end"] - pairs["start"]) if len(w) >= 3]
+                rhos = [_spearman(w[column], w["normalised"]) for w in widths]
+                rhos = [r for r in rhos if r == r]
+                spans, rho = sum(len(w) for w in widths), (sum(rhos) / len(rhos) if rhos else float("nan"))
+            else:
+                spans, rho = len(pairs), _spearman(pairs[column], pairs["normalised"])
+            rows.append({"model": model, "task": task, "predictor": predictor, "spans": spans, "spearman": rho})
     return pd.DataFrame(rows, columns=["model", "task", "predictor", "spans", "spearman"])
+
+
+def _spearman(predictor: pd.Series, measured: pd.Series) -> float:
+    """Rank correlation of the negated predictor with the measured score (NaN below 3 pairs or when constant)."""
+    return float((-predictor).corr(measured, method="spearman")) if len(predictor) >= 3 else float("nan")

@@ -4,7 +4,9 @@ A kind's ``files(rows, op, slug)`` lists ``(stem, draw, args, kwargs)`` for one 
 ``rows`` are one task's rows, ``slug`` the task's file-name form) or across tasks (``scope="sweep"``, ``rows`` the
 whole table, ``slug`` empty). ``draw`` returns an Axes (a heatmap drawn on a fresh figure) or, for sweep-scope
 kinds, a Figure; it raises ``NoDataError`` when there is nothing to draw. :func:`plot_results` draws every kind
-that an op present in the table declares. Adding a kind is one registration here (or in a plugin).
+that an op present in the table declares. Kinds of scope ``"stored"`` (similarity, predictors, attention
+distance) are drawn from what a sweep stores next to its records instead. Adding a kind is one registration here
+(or in a plugin).
 """
 
 from __future__ import annotations
@@ -89,3 +91,15 @@ FIGURES.register("curve", FigureKind("normalised score against the op's paramete
                                      "sweep", _curve_files))  # fmt: skip
 FIGURES.register("degradation", FigureKind("normalised score against layers affected, a line per op", "sweep",
                                            _degradation_files, once=True))  # fmt: skip
+
+
+def _stored(df: pd.DataFrame, op: str, slug: str) -> list[FileSpec]:
+    return []  # drawn by plot_results from what the sweep stored next to its records, not from an op's rows
+
+
+FIGURES.register("similarity", FigureKind("layer x layer cosine similarity of the unmodified model, per task",
+                                          "stored", _stored))  # fmt: skip
+FIGURES.register("predictors", FigureKind("predicted (angular distance, block influence) vs measured skips, per task",
+                                          "stored", _stored))  # fmt: skip
+FIGURES.register("attention_distance", FigureKind("mean attention distance per layer and head, per model", "stored",
+                                                  _stored))  # fmt: skip

@@ -38,7 +38,8 @@ def predicted_vs_measured(
     draw_heatmap(
         grid,
         predicted_ax,
-        title=f"predicted: angular distance (Spearman {rho['angular_distance']:+.2f})",
+        title=f"predicted: angular distance (Spearman {rho['angular_distance']:+.2f}; "
+        f"{rho['angular_same_width']:+.2f} within a width)",
         xlabel="end layer (exclusive)",
         ylabel="start layer",
         cbar_label="arccos(cos(x_start, x_end)) / pi",

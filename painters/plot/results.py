@@ -30,7 +30,10 @@ def load_similarity(results_dir: str | Path, tasks: Sequence[str] = ()) -> dict[
 
 
 def plot_results(
-    results_dir: str | Path, out_dir: str | Path | None = None, formats: Sequence[str] = ("png", "svg")
+    results_dir: str | Path,
+    out_dir: str | Path | None = None,
+    formats: Sequence[str] = ("png",),
+    figures: Sequence[str] | None = None,
 ) -> list[Path]:
     """Draw every figure that ``results_dir/results.parquet`` and ``results_dir/similarity/*.npy`` support and
     write each in every format under ``out_dir`` (default ``results_dir/plots``). Returns the paths written.
@@ -47,8 +50,15 @@ def plot_results(
     the predicted skip heatmap beside the measured one (:func:`~painters.plot.predictors.predicted_vs_measured`).
     When the sweep recorded attention distances, ``attention_distance_<model>`` shows the unmodified model's (the
     per-variant tables are in ``analyses/attention_distance/``).
+    ``figures``: the figure kinds to draw (names in :data:`~painters.plot.kinds.FIGURES`, ``painters ls figures``;
+    default all); ``formats``: file formats (default PNG only, the fastest; ``"svg"``, ``"pdf"`` for papers).
     Raises ``FileNotFoundError`` when the directory has neither a results table nor similarity matrices.
     """
+    chosen = None if figures is None else {FIGURES.resolve(name) for name in figures}
+
+    def want(kind: str) -> bool:
+        return chosen is None or kind in chosen
+
     results_dir = Path(results_dir)
     out = Path(out_dir) if out_dir is not None else results_dir / "plots"
     formats = check_formats(formats)
@@ -83,28 +93,29 @@ def plot_results(
     for task in tasks:
         rows = df[df["task"] == task]
         for op in (o for o in present if o in set(rows["op"])):
-            for kind in (FIGURES[k] for k in OPS[op].figures if FIGURES[k].scope == "task"):
+            for kind in (FIGURES[k] for k in OPS[op].figures if FIGURES[k].scope == "task" and want(k)):
                 for stem, draw, args, kwargs in kind.files(rows, op, safe_name(task)):
                     heatmap_file(stem, draw, *args, **kwargs)
     drawn: set[str] = set()
     for op in present:
         for name in OPS[op].figures:
             kind = FIGURES[name]
-            if kind.scope != "sweep" or (kind.once and name in drawn):
+            if kind.scope != "sweep" or (kind.once and name in drawn) or not want(name):
                 continue
             drawn.add(name)
             for stem, draw, args, kwargs in kind.files(df, op, ""):
                 figure_file(stem, draw, *args, **kwargs)
-    for table_path in sorted((results_dir / "analyses" / "attention_distance").glob("*__baseline.parquet")):
+    distance_tables = (results_dir / "analyses" / "attention_distance").glob("*__baseline.parquet")
+    for table_path in sorted(distance_tables) if want("attention_distance") else []:
         distances = pd.read_parquet(table_path)
         stem = f"attention_distance_{table_path.stem.removesuffix('__baseline')}"
         what = f"mean attention distance, {distances['model'].iloc[0]} (unmodified)"
         heatmap_file(stem, attention_distance_plot, distances, title=what)
-    importance = load_importance(results_dir)
-    if df is not None and not importance.empty:
+    importance = load_importance(results_dir) if want("predictors") else None
+    if df is not None and importance is not None and not importance.empty:
         for task in tasks:
             figure_file(f"predictors_{safe_name(task)}", _predictors_figure, df, importance, task)
-    for task, matrix in similarity.items():  # tasks are unique across a sweep: each matrix is one model's
+    for task, matrix in similarity.items() if want("similarity") else []:  # tasks are unique: one model's each
         model = joined(df[df["task"] == task], "model", "") if df is not None else ""
         heatmap_file(f"similarity_{safe_name(task)}", similarity_heatmap, matrix, task, model=model or None)
     return paths
