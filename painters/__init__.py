@@ -28,12 +28,23 @@ from painters.ops import (
     swap,
 )
 from painters.plan import Plan, resolve
+from painters.pruning import prune
 
 __version__ = "0.1.0"
 
 
+_LAZY_MODULES = ("plot", "sweep", "zoo")
+"""Subpackages imported on first use (``painters.plot.range_heatmap`` after ``import painters``): they pull in
+matplotlib, seaborn or the zoo's entries, which ``import painters`` alone does not need."""
+
+
 def __getattr__(name: str):
-    """``painters.<op>``: the constructor of any registered op (built-in or from a plugin)."""
+    """``painters.plot`` / ``painters.sweep`` / ``painters.zoo`` on first use; ``painters.<op>``: the constructor of
+    any registered op (built-in or from a plugin)."""
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"painters.{name}")
     from painters.ops import OPS, constructor
 
     if name in OPS:
@@ -69,6 +80,7 @@ __all__ = [
     "paper_span",
     "parallel",
     "plan",
+    "prune",
     "register",
     "repeat",
     "resolve",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -43,6 +44,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"and its heatmaps are empty; check the model and the task's labels",
             file=sys.stderr,
         )
+    if stats.agreement is not None:
+        print("one-pass predictors vs measured skips (Spearman; 1 = same ranking):")
+        for (model, task), rows in stats.agreement.groupby(["model", "task"], sort=False):
+            cells = [
+                f"{r.predictor} {r.spearman:+.2f} over {r.spans}" if r.spearman == r.spearman else
+                f"{r.predictor} n/a ({r.spans} spans)"
+                for r in rows.itertuples()
+            ]  # fmt: skip
+            print(f"  {model} / {task}: " + "; ".join(cells))
     for name, refused in stats.refused.items():
         print(f"note: {refusal_note(name, refused)}")
     if stats.retired:
@@ -64,7 +74,7 @@ def _dry_run(config, runner, source: str) -> int:
     from painters.sweep.config import SweepError
     from painters.sweep.loading import meta_model
     from painters.sweep.planning import plan_variants, refusal_note
-    from painters.sweep.runner import layer_evaluations
+    from painters.sweep.sharing import layer_evaluations
     from painters.sweep.validate import check
 
     report = check(config, source, online=True)
@@ -142,16 +152,17 @@ def _stop_at_once_on_second_interrupt() -> None:
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
 
 
-def _plot(results: Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
+def _plot(results: Path, formats: tuple[str, ...] = ("png",), figures: list[str] | None = None) -> list[Path]:
     from painters.plot import plot_results
 
-    paths = plot_results(results, formats=formats)
+    paths = plot_results(results, formats=formats, figures=figures)
     print(f"{len(paths)} figures in {results / 'plots'}")
     return paths
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    _plot(Path(args.results), tuple(args.formats.split(",")))
+    figures = [f.strip() for f in args.figures.split(",") if f.strip()] if args.figures else None
+    _plot(Path(args.results), tuple(args.formats.split(",")), figures)
     return 0
 
 
@@ -168,6 +179,56 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from painters.show import compare
 
     return compare(args.a, args.b, rows=args.rows, fmt=args.format, models=args.model, tasks=args.task, ops=args.op)
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    from painters.errors import ConfigError
+    from painters.pruning.core import check_methods, prune
+    from painters.pruning.source import load_source
+
+    methods = [m.strip() for given in args.method or [] for m in given.split(",") if m.strip()] or None
+    names = check_methods(args.part, methods)  # before any weights load
+    if args.save and args.part != "block":
+        raise ConfigError(
+            f"--save with --part {args.part}: a model with some {args.part} sublayers removed is not a plain "
+            f"checkpoint; drop --save (apply the plan with painters.apply) or prune with --part block"
+        )
+    if args.save_method is not None and check_methods(args.part, [args.save_method])[0] not in names:
+        raise ConfigError(f"--save-method {args.save_method!r}: not among the methods run ({', '.join(names)})")
+    if args.quiet:
+        from painters.progress import silence_library_bars
+
+        silence_library_bars()
+    source = load_source(args.source, task=args.task, data=args.data, limit=args.limit, batch_size=args.batch_size)
+    out = Path(args.out or Path("results") / f"prune-{source.name}")
+    result = prune(
+        source.model, source.processor, source.task, args.remove, part=args.part, methods=methods, out=out,
+        batch_size=source.batch_size, progress=not args.quiet, title=f"{source.name} / {source.task_name}",
+        **source.where,
+    )  # fmt: skip
+    unit = "layers" if args.part == "block" else f"{args.part} sublayers"
+    print(f"{source.name} on {source.task_name}: normalised {result.metric} (0 = chance, 1 = unmodified) by {unit} "
+          f"removed; raw {result.metric} in brackets")  # fmt: skip
+    normalised, raw = result.pivot("normalised"), result.pivot("score")
+    print(f"{'removed':>7}  " + "  ".join(f"{m:>22}" for m in normalised.columns))
+    for k in normalised.index:
+        cells = [f"{normalised.loc[k, m]:.4f} ({raw.loc[k, m]:.4g})" for m in normalised.columns]
+        print(f"{k:>7}  " + "  ".join(f"{c:>22}" for c in cells))
+    print(f"plans ({unit} removed, 0-indexed):")
+    for method, plans in result.plans.items():
+        steps = "; ".join(f"{k}: {' '.join(map(str, plans[k]))}" for k in sorted(plans) if k)
+        print(f"  {method:16} {steps}")
+    greedy = result.costs.get("greedy")
+    if greedy:
+        evaluations, seconds = greedy["layer_evaluations"], greedy["seconds"]
+        print(f"greedy search: {evaluations:.0f} layer evaluations (layer calls x batches) in {seconds:.1f} s")
+    print(f"table, plans and figure in {out}")
+    if args.save:
+        method = result.best() if args.save_method is None else check_methods(args.part, [args.save_method])[0]
+        path = result.save(args.save, source.model, source.processor, method, **source.where)
+        print(f"saved {method}'s plan with {result.remove} {unit} removed "
+              f"({' '.join(map(str, result.plans[method][result.remove]))}) to {path}")  # fmt: skip
+    return 0
 
 
 def _table_options(parser: argparse.ArgumentParser) -> None:
@@ -236,6 +297,41 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prune_parser(sub: Any) -> None:
+    prune = sub.add_parser(
+        "prune",
+        help="search which K layers to remove: greedy (SLEB), block-influence (ShortGPT), angular (Gromov), last",
+    )
+    prune.add_argument(
+        "source",
+        metavar="SWEEP_OR_MODEL",
+        help="a sweep YAML (its first model and task), a zoo model name (its own task on the shipped data) or a "
+        "model folder / hub id (with --task, --data)",
+    )
+    prune.add_argument(
+        "--remove", type=int, required=True, metavar="K", help="how many layers (or sublayers) to remove"
+    )
+    prune.add_argument(
+        "--part", choices=("block", "attention", "mlp"), default="block",
+        help="remove whole layers (default), or only attention / MLP sublayers (greedy and block-influence only)",
+    )  # fmt: skip
+    prune.add_argument(
+        "--method", action="append", metavar="NAME",
+        help="greedy, block-influence, angular or last (repeat, or comma-separate; default: all that apply)",
+    )  # fmt: skip
+    prune.add_argument("--task", metavar="NAME", help="a sweep file's task by name, or the task type for a model")
+    prune.add_argument("--data", metavar="PATH", help="the task's data (for a model folder, or another zoo task)")
+    prune.add_argument("--limit", type=int, metavar="N", help="use N examples (tokens for perplexity)")
+    prune.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: the sweep's, else 64 / 16)")
+    prune.add_argument("--out", help="folder of the rounds, table and figure (default results/prune-<model>); "
+                       "rerunning with the same folder continues from the last finished round")  # fmt: skip
+    prune.add_argument("--save", metavar="DIR", help="write the pruned model (the best method's plan at K, or "
+                       "--save-method's) as a plain checkpoint that from_pretrained loads")  # fmt: skip
+    prune.add_argument("--save-method", metavar="NAME", help="the method whose plan --save writes")
+    prune.add_argument("--quiet", action="store_true", help="no progress bars")
+    prune.set_defaults(func=_cmd_prune)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="painters", description="Layer-manipulation sweeps on HF transformers.")
     parser.add_argument(
@@ -279,7 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_validate)
     plot = sub.add_parser("plot", help="draw the heatmaps and curves of a results folder")
     plot.add_argument("results")
-    plot.add_argument("--formats", default="png,svg", help="comma-separated file formats (default: png,svg)")
+    plot.add_argument("--formats", default="png", help="comma-separated file formats: png, svg, pdf (default: png)")
+    plot.add_argument(
+        "--figures", default=None, help="comma-separated figure kinds to draw (painters ls figures; default: all)"
+    )
     plot.set_defaults(func=_cmd_plot)
     show = sub.add_parser("show", help="print a results table (sorted by model, task, variant; filters, formats)")
     show.add_argument("results", help="a results folder (or its results.parquet)")
@@ -302,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("ls", help="list the registered ops, tasks, architectures, zoo models, multiple-choice formats")
     ls.add_argument("what", nargs="*", help="which: ops, tasks, architectures, zoo, formats (default: all)")
     ls.set_defaults(func=_cmd_ls)
+    _prune_parser(sub)
     sub.add_parser("zoo", help="train, score and ship the model zoo: painters zoo {train,eval,data} ...")
     return parser
 
