@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from torch import nn
@@ -27,13 +28,30 @@ _HIDDEN_STATES = ("original", "steps")
 _MID_EMBEDDINGS = ("layer", "position")
 
 
-class LayerStack(NamedTuple):
-    """A model's layer list as painters sees it."""
+@dataclass(frozen=True, repr=False)
+class LayerStack:
+    """A model's layer list as painters sees it: ``len()`` is the layer count, iterating gives the layers."""
 
     layers: list[nn.Module]
     kind: str
     path: str
     architecture: str
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[nn.Module]:
+        return iter(self.layers)
+
+    def __getitem__(self, index: int) -> nn.Module:
+        return self.layers[index]
+
+    def __repr__(self) -> str:
+        names = sorted({type(layer).__name__ for layer in self.layers})
+        return (
+            f"LayerStack({len(self.layers)} x {'/'.join(names) or 'no layers'}, kind={self.kind!r}, "
+            f"path={self.path!r}, architecture={self.architecture!r})"
+        )
 
 
 def layers(model: nn.Module, stage: int | None = None, tower: str | None = None) -> LayerStack:

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-# torch (CPU build) and transformers pinned: the architecture record (tests/architectures.json) is for 5.24.0
+# torch (CPU build) and transformers pinned here, for CI and the architecture record (tests/architectures.json is for
+# transformers 5.24.0); pyproject.toml declares the ranges painters supports (torch >= 2.6, transformers >= 5.18, < 6)
 python -m pip install -q "torch==2.13.0" "transformers==5.24.0"
 if [ "${1:-}" = "test" ]; then
   python -m pip install -q -e ".[test,ray,lm-eval]"

@@ -47,6 +47,9 @@ TIER_OF_FILE = {
     "test_show": "sweeps",
     "test_experiment_files": "sweeps",
     "test_validate_": "sweeps",
+    "test_notebook": "sweeps",
+    "test_readme": "sweeps",
+    "test_prune": "sweeps",
     "test_zoo": "zoo",
     "test_architecture_coverage": "architectures",
 }

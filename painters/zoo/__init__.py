@@ -7,6 +7,29 @@ module in ``painters/zoo/entries/``.
 
 from painters.zoo import entries  # noqa: F401  (registers the zoo models)
 from painters.zoo.cli import main
-from painters.zoo.registry import ZOO, ZooSpec, data_path, load, model_dir, register, spec, zoo_dir
+from painters.zoo.registry import (
+    ZOO,
+    ZooSpec,
+    data_path,
+    load,
+    model_dir,
+    register,
+    spec,
+    sweep_file,
+    sweep_files,
+    zoo_dir,
+)
 
-__all__ = ["ZOO", "ZooSpec", "data_path", "load", "main", "model_dir", "register", "spec", "zoo_dir"]
+__all__ = [
+    "ZOO",
+    "ZooSpec",
+    "data_path",
+    "load",
+    "main",
+    "model_dir",
+    "register",
+    "spec",
+    "sweep_file",
+    "sweep_files",
+    "zoo_dir",
+]

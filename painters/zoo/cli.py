@@ -1,4 +1,5 @@
-"""``python -m painters.zoo train NAME|all`` / ``eval NAME|all`` / ``data``: retrain, score and ship the zoo."""
+"""``python -m painters.zoo train NAME|all`` / ``eval NAME|all`` / ``data`` / ``sweeps [NAME]``: retrain, score and
+ship the zoo, and find its example sweep files."""
 
 from __future__ import annotations
 
@@ -90,8 +91,23 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweeps(args: argparse.Namespace) -> int:
+    from painters.zoo.registry import sweep_file, sweep_files
+
+    if args.name:
+        try:
+            print(sweep_file(args.name))
+        except FileNotFoundError as exc:
+            print(f"painters zoo: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    for name, path in sweep_files().items():
+        print(f"{name:16} {path}")
+    return 0
+
+
 def build_parser(prog: str = "python -m painters.zoo") -> argparse.ArgumentParser:
-    """The zoo's argument parser (``train``, ``eval``, ``data``)."""
+    """The zoo's argument parser (``train``, ``eval``, ``data``, ``sweeps``)."""
     from painters.zoo.registry import ZOO, zoo_dir
 
     names = [*ZOO, "all"]
@@ -118,6 +134,9 @@ def build_parser(prog: str = "python -m painters.zoo") -> argparse.ArgumentParse
     data = sub.add_parser("data", help="rewrite the shipped eval data under OUT/data")
     data.add_argument("--out", default=str(zoo_dir()), help="zoo folder (default: %(default)s)")
     data.set_defaults(func=_cmd_data)
+    sweeps = sub.add_parser("sweeps", help="the example sweep files on the zoo (or the path of one, for painters run)")
+    sweeps.add_argument("name", nargs="?", help="print only this one's path: quickstart or a zoo model's name")
+    sweeps.set_defaults(func=_cmd_sweeps)
     return parser
 
 

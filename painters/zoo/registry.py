@@ -103,10 +103,41 @@ class ZooField(Mapping[str, T]):
         return f"ZooField({self.field_name!r}: {', '.join(ZOO)})"
 
 
+SHIPPED = Path(__file__).resolve().parents[1] / "_shipped"
+"""Where a wheel (``pip install .``) carries the zoo and its example sweeps (``setup.py`` copies them there)."""
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""The root of the painters checkout (for an editable install or a run from the source tree)."""
+
+
+def _root() -> Path:
+    """The folder holding ``zoo/`` and ``experiments/``: the installed package's copy, else the checkout."""
+    return SHIPPED if (SHIPPED / "zoo").is_dir() else CHECKOUT
+
+
 def zoo_dir() -> Path:
-    """The zoo folder: ``$PAINTERS_ZOO``, else ``zoo/`` at the root of the painters checkout."""
+    """The zoo folder: ``$PAINTERS_ZOO`` if set, else the copy shipped in the installed wheel, else ``zoo/`` at
+    the root of the painters checkout."""
     override = os.environ.get("PAINTERS_ZOO")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "zoo"
+    return Path(override) if override else _root() / "zoo"
+
+
+def sweep_files() -> dict[str, Path]:
+    """The example sweep files that run on the zoo, by name: ``quickstart`` (the main job) and one per zoo
+    model (``experiments/zoo/<name>.yaml``). Their relative paths point at the shipped zoo, not ``$PAINTERS_ZOO``."""
+    folder = _root() / "experiments"
+    found = {"quickstart": folder / "quickstart.yaml"} if (folder / "quickstart.yaml").is_file() else {}
+    found.update({path.stem: path for path in sorted((folder / "zoo").glob("*.yaml"))})
+    return found
+
+
+def sweep_file(name: str) -> Path:
+    """The example sweep file ``name`` (see :func:`sweep_files`), e.g. ``painters run $(painters zoo sweeps
+    quickstart)`` on the command line."""
+    found = sweep_files()
+    if name not in found:
+        known = ", ".join(found) or f"none: {_root() / 'experiments'} is missing"
+        raise DataNotFoundError(f"no example sweep named {name!r}; known: {known}")
+    return found[name]
 
 
 def spec(name: str) -> ZooSpec:
