@@ -49,21 +49,30 @@ def test_experiment_file_passes_painters_validate_offline(path: Path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     report = validate(path)
     assert report.ok, "\n".join(report.problems)
-    models = [note for note in report.notes if "model.id: " in note]  # its layer count, or "not cached here"
+    models = [note for note in report.notes if "model.id" in note]  # per run: its layer count, or "not cached here"
     assert len(models) == len(load_sweep(path).runs), report.notes
 
 
-def test_quickstart_covers_the_four_zoo_models_with_every_op() -> None:
+ZOO_MODELS = ("fashion-vit", "fashion-yolos", "fashion-dpt", "tiny-llama", "fashion-clip", "fashion-swin")
+
+
+def test_quickstart_covers_every_zoo_model_with_every_op() -> None:
+    from painters.zoo import registry
+
     config = load_sweep(ROOT / "experiments" / "quickstart.yaml")
-    assert [run.model.id for run in config.runs] == [
-        str(ROOT / "zoo" / name) for name in ("fashion-vit", "fashion-yolos", "fashion-dpt", "tiny-llama")
+    assert set(ZOO_MODELS) == set(registry.ZOO.names())  # a new zoo model joins the main job
+    assert [run.model.id for run in config.models] == [
+        str(ROOT / "zoo" / name) for name in ZOO_MODELS
     ]  # relative to the file, wherever it is run
-    assert [task.type for run in config.runs for task in run.tasks] == [
+    assert [task.type for run in config.models for task in run.tasks] == [
         "classification",
         "detection",
         "segmentation",
         "perplexity",
+        "zero_shot_classification",
+        "classification",
     ]
+    assert config.models[4].model.tower == "vision" and config.models[5].model.stage == [0, 1, 2, 3]  # stage: all
     for run in config.runs:
         for task in run.tasks:
             assert (ROOT / task.data).exists(), task.data  # shipped with the project
@@ -73,8 +82,9 @@ def test_quickstart_covers_the_four_zoo_models_with_every_op() -> None:
 
 
 def test_quickstart_runs_on_the_shipped_zoo(tmp_path, monkeypatch) -> None:
-    """The main job's own file, cut to single-layer skips on a few examples: all four zoo models load from their
-    relative paths, score through the sweep runner without a failed or non-finite record, and keep file order."""
+    """The main job's own file, cut to single-layer skips on a few examples: every zoo model loads from its
+    relative path, scores through the sweep runner without a failed or non-finite record, and keeps file order
+    (the Swin once per stage: stages of 2, 2, 6 and 2 blocks)."""
     import pandas as pd
 
     from painters.plot import plot_results
@@ -91,9 +101,10 @@ def test_quickstart_runs_on_the_shipped_zoo(tmp_path, monkeypatch) -> None:
     )
     stats = SweepRunner(cut, tmp_path, progress=False).run()
     table = pd.read_parquet(tmp_path / "results.parquet")
-    assert stats.written == 4 * 13 and len(table) == 52
+    swin = [f"fashion-swin@stage{k}" for k in range(4)]
+    assert stats.written == 5 * 13 + (3 + 3 + 7 + 3) and len(table) == stats.written
     assert set(table["status"]) == {"ok"}, table[table["status"] != "ok"][["model", "variant", "status", "error"]]
-    assert list(table["model"].unique()) == ["fashion-vit", "fashion-yolos", "fashion-dpt", "tiny-llama"]
+    assert list(table["model"].unique()) == list(ZOO_MODELS[:-1]) + swin
     baseline = table[table["op"] == "baseline"].set_index("model")
     assert baseline.loc["fashion-vit", "metric"] == "top1" and baseline.loc["tiny-llama", "metric"] == "perplexity"
     assert (baseline["normalised"] == 1.0).all()
