@@ -75,6 +75,25 @@ def test_ray_results_equal_the_local_runner_and_survive_a_killed_worker(cluster,
     assert again.written == 0 and again.skipped == len(remote)
 
 
+def test_ray_leaves_out_what_a_stage_cannot_run_and_stores_the_predictors(cluster, tmp_path):
+    """As the local runner: a Swin stage's whole-stage skip is left out with a note, the rest scores the same,
+    and the baseline pass's predictors are stored."""
+    swin = F.save_swin(tmp_path)
+    cfg = parse_sweep(
+        f"name: staged\nmodel: {{id: {swin}, name: swin, stage: [1, 2]}}\n"
+        f"tasks: [{{type: classification, name: shapes, data: {cluster['images']}, split: test, batch_size: 6}}]\n"
+        f"ops: [skip: all]\n"
+    )
+    local = SweepRunner(cfg, tmp_path / "local", progress=False).run()
+    remote = RayExecutor(SweepRunner(cfg, tmp_path / "ray", progress=False), workers=2).run()
+    assert set(remote.refused) == set(local.refused) == {"swin@stage1", "swin@stage2"}
+    assert set(remote.refused["swin@stage2"]) == {"skip-0-6"}
+    a, b = table(tmp_path / "local"), table(tmp_path / "ray")
+    assert list(a.variant) == list(b.variant) and np.array_equal(a.score.to_numpy(), b.score.to_numpy())
+    assert len(list((tmp_path / "ray" / "analyses" / "importance").glob("*.parquet"))) == 2
+    pd.testing.assert_frame_equal(local.agreement, remote.agreement)
+
+
 def test_units_group_variants_by_first_changed_layer():
     from painters.plan import resolve
     from painters.sweep.generators import expand_ops

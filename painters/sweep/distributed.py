@@ -21,7 +21,7 @@ from painters.ops import op_from_dict
 from painters.plan import Plan, resolve
 from painters.sweep.config import ModelRun, TaskSpec
 from painters.sweep.generators import Variant
-from painters.sweep.runner import Stats, SweepRunner, at_chance, order_variants
+from painters.sweep.runner import Stats, SweepRunner, _agreement, at_chance, order_variants
 from painters.sweep.scoring import TaskInfo, reference_metrics
 from painters.sweep.store import ResultStore
 
@@ -68,6 +68,12 @@ class SweepWorker:
 
         return len(layers(self.model, **self.run.model.where).layers)
 
+    def refused(self, variants: list) -> dict[str, str]:
+        """``{variant id: reason}`` of the variants this model cannot run (see :func:`plan_variants`)."""
+        from painters.sweep.planning import plan_variants
+
+        return plan_variants(self.model, [_decode(v) for v in variants], self.run.model.where, alone=False)[2]
+
     def score(self, spec: dict, variants: list, need_baseline: bool, share: bool) -> dict[str, Any]:
         from painters.apply import plan
         from painters.sweep.scoring import ChunkScorer
@@ -89,6 +95,7 @@ class SweepWorker:
             "metrics": result.metrics,
             "seconds": result.seconds,
             "similarity": result.similarity,
+            "importance": result.importance,
             "layer_evaluations": result.layer_evaluations,
             "oom_retries": result.oom_retries,
             "pid": os.getpid(),
@@ -158,6 +165,7 @@ class RayExecutor:
                 self._run_model(run, store, stats)
             table = store.consolidate()  # every record read once at the end
             stats.retired, stats.at_chance = store.retired, at_chance(table)
+            stats.agreement = _agreement(table, self.runner.out)
         stats.seconds = time.perf_counter() - start
         return stats
 
@@ -168,6 +176,15 @@ class RayExecutor:
         try:
             num_layers = self.ray.get(actors[0].num_layers.remote())
             variants = self.runner.variants(num_layers)
+            refused = self.ray.get(actors[0].refused.remote([_encode(v) for v in variants]))
+            if refused:  # as the local runner: left out with a note, unless nothing would be measured
+                stats.refused[run.model.display] = refused
+                variants = [v for v in variants if v.id not in refused]
+                if len(self.runner.config.runs) == 1 and all(v.id == "baseline" for v in variants):
+                    from painters.errors import PlanError
+
+                    raise PlanError(f"{run.model.display} cannot run any variant of this sweep, e.g.: "
+                                    f"{next(iter(refused.values()))}")  # fmt: skip
             plans = {v.id: resolve(num_layers, v.ops) for v in variants}
             store.set_current(run.model.display, list(plans))
             for spec in run.tasks:
@@ -244,6 +261,9 @@ class RayExecutor:
                 stats.add(baseline)
                 if result["similarity"] is not None:
                     store.save_similarity(spec.display, result["similarity"])
+                if result["importance"] is not None:
+                    frame = result["importance"].assign(model=name, task=spec.display)
+                    store.save_analysis("importance", name, spec.display, frame)
             waiting.append((unit, result))
             if baseline is not None:
                 for u, r in waiting:
