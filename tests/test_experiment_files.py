@@ -110,3 +110,35 @@ def test_quickstart_runs_on_the_shipped_zoo(tmp_path, monkeypatch) -> None:
     assert (baseline["normalised"] == 1.0).all()
     figures = {p.name for p in plot_results(tmp_path, formats=("png",))}
     assert {"skip_heatmap_all.png", "degradation.png", "skip_heatmap_kjv-heldout.png"} <= figures
+    _show_and_compare_read_the_main_jobs_results(tmp_path, table)
+
+
+def _show_and_compare_read_the_main_jobs_results(folder, table) -> None:
+    """``painters show`` and ``painters compare`` on the main job's own results folder (issue 16)."""
+    import contextlib
+    import io
+
+    import pandas as pd
+
+    from painters.cli import main
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main([*args]) == 0
+        return out.getvalue()
+
+    shown = pd.read_csv(io.StringIO(run("show", str(folder), "--model", "tiny-llama", "--format", "csv")))
+    want = [f"skip-{i}-{i + 1}" for i in range(12)]
+    assert shown["variant"].tolist() == ["baseline", *want]  # natural order: skip-2-3 before skip-10-11
+    llama = table[table["model"] == "tiny-llama"].set_index("variant")
+    assert shown.set_index("variant")["score"].to_dict() == llama["score"].to_dict()
+    medians = pd.read_csv(io.StringIO(run("show", str(folder), "--aggregate", "median", "--format", "csv")))
+    one_task = table.set_index(["model", "variant"])["normalised"]  # each model has one task: median = the score
+    got = medians.set_index(["model", "variant"])["median_normalised"]
+    assert len(got) == len(table) and (got - one_task.loc[got.index]).abs().max() < 1e-6
+    for _, rows in medians.groupby("model", sort=False):  # each model's variants best first
+        assert rows["median_normalised"].is_monotonic_decreasing
+    compared = pd.read_csv(io.StringIO(run("compare", str(folder), str(folder), "--format", "csv")))
+    assert len(compared) == len(table) and set(compared["present"]) == {"both"}
+    assert (compared["diff"].dropna() == 0).all()
