@@ -44,6 +44,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"and its heatmaps are empty; check the model and the task's labels",
             file=sys.stderr,
         )
+    for pair, graphs in stats.compiled.items():  # runner.compile: more graphs than shapes would mean recompiles
+        print(f"compiled layers: {pair}: {graphs} graph(s) served every layer and variant")
     if stats.agreement is not None:
         print("one-pass predictors vs measured skips (Spearman; 1 = same ranking):")
         for (model, task), rows in stats.agreement.groupby(["model", "task"], sort=False):

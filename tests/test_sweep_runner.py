@@ -430,3 +430,27 @@ def test_a_hybrid_dpt_runs_in_a_sweep_like_any_model(tmp_path):
         want = painters.evaluate(loaded, processor, task, op, batch_size=3, progress=False, baseline=False)
         assert table.loc[variant, "score"] == want["miou"], variant
     assert table["score"].nunique() > 3
+
+
+@pytest.mark.parametrize("kind", ["vit", "llama"])
+def test_compiled_layers_serve_every_plan_with_one_graph(files, tmp_path, kind):
+    """``runner: {compile: true}`` (the eager backend: the same kernels, so the same bits): records equal an
+    uncompiled sweep, dynamo builds two graphs for all layers and all 40+ plans (one, and a dynamic-shape one when
+    the last batch is smaller: no recompile per plan or per layer, the KV cache off while it runs), and the model
+    is restored afterwards."""
+    from painters.sweep.loading import load_model
+
+    ops = "[skip: all, reverse: {ranges: {min_width: 2}}, parallel: {ranges: {min_width: 2, max_width: 3}}]"
+    plain = SweepRunner(config(files, kind, ops), tmp_path / "plain", progress=False)
+    plain.run()
+    compiled = config(files, kind, ops)
+    compiled.runner = compiled.runner.model_copy(update={"compile": True, "compile_backend": "eager"})
+    model, processor = load_model(compiled.runs[0].model)
+    cache = getattr(model.config, "use_cache", None)
+    stats = SweepRunner(compiled, tmp_path / "compiled", model=model, processor=processor, progress=False).run()
+    assert list(stats.compiled.values()) == [2]  # batches of 8, 8, 2 (ViT) / 4, ..., 4, 2 windows (Llama)
+    a, b = table(tmp_path / "plain"), table(tmp_path / "compiled")
+    assert len(a) > 40 and list(a.variant) == list(b.variant)
+    assert np.array_equal(a.score.to_numpy(), b.score.to_numpy()) and a.score.nunique() > 5
+    assert all(layer._compiled_call_impl is None for layer in painters.layers(model).layers)
+    assert getattr(model.config, "use_cache", None) == cache

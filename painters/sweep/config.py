@@ -144,6 +144,11 @@ class RunnerSpec(_Strict):
     chunk: int = Field(default=32, ge=1, description="variants scored per pass over the data (records land per chunk)")
     share: bool = Field(default=True, description="resume variants from the recorded state before their first change")
     seed: int = 0
+    compile: bool = Field(
+        default=False,
+        description="torch.compile each layer (one graph for every plan; for GPUs: see painters.sweep.compiled)",
+    )
+    compile_backend: str = Field(default="inductor", description="the torch.compile backend when compile is true")
 
 
 class AttentionDistanceSpec(_Strict):
@@ -297,7 +302,10 @@ class SweepConfig(_Strict):
 
     def _as_written(self) -> dict[str, Any]:
         """The config as data, with local paths as written in the file (a moved checkout keeps its records)."""
-        data = self.model_dump(mode="json", exclude={"description": True, "runner": {"chunk"}, "analyses": True})
+        data = self.model_dump(
+            mode="json",
+            exclude={"description": True, "runner": {"chunk", "compile", "compile_backend"}, "analyses": True},
+        )
         for loc, value in self._written.items():
             node = data
             for key in loc[:-1]:

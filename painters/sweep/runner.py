@@ -6,6 +6,7 @@ written atomically for each finished (model, variant, task), so a killed sweep r
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class Stats:
     """``model / task`` pairs whose unmodified model scores at chance: their normalised scores are undefined."""
     agreement: pd.DataFrame | None = None
     """How well the one-pass predictors rank the measured skips (:func:`painters.analysis.predictor_agreement`)."""
+    compiled: dict[str, int] = field(default_factory=dict)
+    """``{"model / task": graphs}`` dynamo built with ``runner.compile`` (1: one graph served every layer and plan)."""
     refused: dict[str, dict[str, str]] = field(default_factory=dict)
     """``{model: {variant id: reason}}``: variants left out because the model cannot run them."""
     layer_evaluations: int = 0
@@ -212,10 +215,21 @@ class SweepRunner:
                 continue
             task = tasks[spec.display]
             batches = task.prepare(processor, spec.batch_size, progress=self.progress)
-            self._run_task(model, run, spec, task, batches, order_variants(pending, plans), plans, store, stats)
+            with self._compiled(model, run) as compiled:
+                self._run_task(model, run, spec, task, batches, order_variants(pending, plans), plans, store, stats)
+            if compiled is not None:
+                stats.compiled[f"{name} / {spec.display}"] = compiled.graphs
             stats.tasks.append(spec.display)
         if self.config.analyses.attention_distance is not None:
             self._attention_distances(run, model, processor, tasks[run.tasks[0].display], variants, store)
+
+    def _compiled(self, model: nn.Module, run: ModelRun) -> contextlib.AbstractContextManager:
+        """Per-layer torch.compile while a task is scored (``runner.compile``), else nothing."""
+        if not self.config.runner.compile:
+            return contextlib.nullcontext()
+        from painters.sweep.compiled import compiled_layers
+
+        return compiled_layers(model, run.model.where, self.config.runner.compile_backend)
 
     def _attention_distances(
         self, run: ModelRun, model: nn.Module, processor: Any, task: Task, variants: list[Variant], store: ResultStore
