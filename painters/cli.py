@@ -259,12 +259,14 @@ def registries() -> dict:
     from painters.architectures import ARCHITECTURES
     from painters.ops import OPS
     from painters.plot.kinds import FIGURES
+    from painters.pruning.core import METHODS
     from painters.tasks.mc_formats import FORMATS
     from painters.tasks.registry import TASKS
     from painters.zoo.registry import ZOO
 
     return {
         "ops": OPS, "tasks": TASKS, "architectures": ARCHITECTURES, "zoo": ZOO, "formats": FORMATS, "figures": FIGURES,
+        "pruning": METHODS,
     }  # fmt: skip
 
 
@@ -404,7 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("what", nargs="*", help="which: ops, tasks, architectures, zoo, formats (default: all)")
     ls.set_defaults(func=_cmd_ls)
     _prune_parser(sub)
-    sub.add_parser("zoo", help="train, score and ship the model zoo: painters zoo {train,eval,data} ...")
+    sub.add_parser(
+        "zoo", help="train, score and ship the model zoo; list its sweeps: painters zoo {train,eval,data,sweeps}"
+    )
     return parser
 
 

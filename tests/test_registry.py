@@ -62,6 +62,8 @@ def test_every_registered_entry_is_listed_with_a_description(kind, name, capsys)
         ("zoo", "fashion-vitt", "fashion-vit"),
         ("formats", "piq", "piqa"),
         ("architectures", "lama", "llama"),
+        ("pruning", "greddy", "greedy"),
+        ("figures", "degradaton", "degradation"),
     ],
 )
 def test_every_registry_says_did_you_mean(kind, wrong, right):
