@@ -123,3 +123,10 @@ class SavedModels:
 def saved(tmp_path_factory):
     """:class:`SavedModels` in a session temp folder."""
     return SavedModels(tmp_path_factory.mktemp("saved"))
+
+
+@pytest.fixture(scope="module")
+def sweep_files(saved):
+    """The saved 6-layer tiny ViT and Llama with their image folder and text, for sweep tests (by kind)."""
+    return {"vit": saved.vit(6), "images": saved.images(), "llama": saved.llama(6), "text": saved.text(),
+            "root": saved.root}  # fmt: skip

@@ -18,14 +18,8 @@ from tests import sweep_fixtures as F
 
 
 @pytest.fixture(scope="module")
-def files(saved):
-    return {
-        "vit": saved.vit(6),
-        "images": saved.images(),
-        "llama": saved.llama(6),
-        "text": saved.text(),
-        "root": saved.root,
-    }
+def files(sweep_files):
+    return sweep_files
 
 
 def config(files, kind="vit", ops="[skip: all]", name="t"):

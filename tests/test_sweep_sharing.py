@@ -22,13 +22,8 @@ OPS = "[parallel: {ranges: all, iterations: [1, 2, 3]}, skip: all]"
 
 
 @pytest.fixture(scope="module")
-def files(saved):
-    return {
-        "vit": saved.vit(6),
-        "images": saved.images(),
-        "llama": saved.llama(6),
-        "text": saved.text(),
-    }
+def files(sweep_files):
+    return sweep_files
 
 
 def config(files, kind):
