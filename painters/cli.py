@@ -201,11 +201,15 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         from painters.progress import silence_library_bars
 
         silence_library_bars()
-    source = load_source(args.source, task=args.task, data=args.data, limit=args.limit, batch_size=args.batch_size)
+    source = load_source(
+        args.source, task=args.task, data=args.data, limit=args.limit, batch_size=args.batch_size,
+        select_data=args.select_data, select_limit=args.select_limit,
+    )  # fmt: skip
     out = Path(args.out or Path("results") / f"prune-{source.name}")
     result = prune(
         source.model, source.processor, source.task, args.remove, part=args.part, methods=methods, out=out,
         batch_size=source.batch_size, progress=not args.quiet, title=f"{source.name} / {source.task_name}",
+        select=source.select,
         **source.where,
     )  # fmt: skip
     unit = "layers" if args.part == "block" else f"{args.part} sublayers"
@@ -326,6 +330,13 @@ def _prune_parser(sub: Any) -> None:
     prune.add_argument("--task", metavar="NAME", help="a sweep file's task by name, or the task type for a model")
     prune.add_argument("--data", metavar="PATH", help="the task's data (for a model folder, or another zoo task)")
     prune.add_argument("--limit", type=int, metavar="N", help="use N examples (tokens for perplexity)")
+    prune.add_argument(
+        "--select-data",
+        metavar="PATH",
+        help="choose on the same task over this data (held out), "
+        "score on the task's own data (default: choose and score on the same examples)",
+    )
+    prune.add_argument("--select-limit", type=int, metavar="N", help="examples of --select-data (default: --limit)")
     prune.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: the sweep's, else 64 / 16)")
     prune.add_argument("--out", help="folder of the rounds, table and figure (default results/prune-<model>); "
                        "rerunning with the same folder continues from the last finished round")  # fmt: skip

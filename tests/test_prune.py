@@ -90,6 +90,29 @@ def test_painters_prune_is_the_search_function(vit):
     assert result.ops("last") == (painters.skip(LAYERS - 2, LAYERS - 1),)
 
 
+def test_chosen_on_held_out_examples_and_scored_on_the_task(lm, tmp_path):
+    """``select=``: greedy picks what the brute-force loop picks on the select task, and every plan's reported
+    score is ``painters.evaluate`` of it on the scoring task; the one-pass methods rank on the select task."""
+    model, tokenizer, task, _ = lm
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT[::-1] + " " + TEXT.upper(), encoding="utf-8")  # other tokens, other windows
+    select = tasks.load("perplexity", data=str(other), limit=160, max_length=48, stride=24)
+    result = prune(model, tokenizer, task, 2, methods=["greedy", "block-influence"], batch_size=8, progress=False,
+                   select=select, out=tmp_path / "out")  # fmt: skip
+    picks, _ = _brute_force_greedy(model, tokenizer, select, 2)
+    assert picks != _brute_force_greedy(model, tokenizer, task, 2)[0]  # the two data sets choose differently
+    influence = painters.importance(model, tokenizer, select, batch_size=8)
+    by_bi = tuple(sorted(influence.sort_values(["block_influence", "layer"])["layer"].head(2)))
+    assert result.plans["block-influence"][2] == by_bi
+    for method, plan in (("greedy", tuple(sorted(picks))), ("block-influence", by_bi)):
+        assert result.plans[method][2] == plan
+        want = painters.evaluate(model, tokenizer, task, *ops_for(plan), baseline=False, progress=False)
+        row = result.table[(result.table["method"] == method) & (result.table["removed"] == 2)].iloc[0]
+        assert row["score"] == pytest.approx(want["perplexity"], rel=1e-5), method
+    saved = json.loads((tmp_path / "out" / "rounds" / "block" / "greedy-02.json").read_text())
+    assert saved["select_metrics"]["perplexity"] != saved["metrics"]["perplexity"]
+
+
 def test_prefix_sharing_scores_the_same_with_fewer_layer_calls(lm):
     model, tokenizer, task, _ = lm
     shared = prune(model, tokenizer, task, 2, methods=["greedy"], batch_size=8, progress=False)
@@ -284,3 +307,14 @@ def test_cli_prunes_a_sweep_model_and_saves_it(lm, tmp_path, capsys):
         from painters.pruning.source import load_source
 
         load_source(str(tmp_path / "no-such-model"))
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT.upper(), encoding="utf-8")
+    held = tmp_path / "held"
+    argv = ["prune", str(sweep), "--remove", "2", "--method", "greedy", "--out", str(held), "--quiet"]
+    assert main([*argv, "--select-data", str(other), "--select-limit", "120"]) == 0
+    meta = json.loads((held / "prune.json").read_text())
+    assert meta["select_task"] == "perplexity" and "select_examples" in meta
+    first = json.loads((held / "rounds" / "block" / "greedy-01.json").read_text())
+    assert first["select_metrics"]["tokens"] == 119 != first["metrics"]["tokens"]  # chosen on 120 other tokens
+    assert main([*argv, "--select-data", str(tmp_path / "missing.txt")]) == 2
+    assert "--select-data" in capsys.readouterr().err

@@ -284,11 +284,15 @@ def prune(
     tower: str | None = None,
     on_round: Callable[[str, int], None] | None = None,
     title: str | None = None,
+    select: Any = None,
 ) -> PruneResult:
     """Search which ``remove`` layers (K) of ``model`` to remove, with each of ``methods``, scored on ``task``.
 
     Args:
-        task: a painters task (``painters.tasks.load(...)``); its examples serve both to choose and to score.
+        task: a painters task (``painters.tasks.load(...)``): the plans are scored on its examples.
+        select: another task (other examples, e.g. a held-out split) to choose on: greedy rounds and the one-pass
+            predictors read it, and every chosen plan is then scored on ``task``. Default: ``task`` itself, which
+            flatters greedy (it chooses on the examples it is scored on).
         remove: K, how many layers (or sublayers) to remove: ``1 <= K < T`` for a model of ``T`` layers. Every
             plan with ``k = 0..K`` removed is scored.
         part: ``"block"`` (whole layers), ``"attention"`` or ``"mlp"`` (that sublayer of a layer, as
@@ -318,23 +322,29 @@ def prune(
     try:
         batches = task.prepare(processor, batch_size, progress=progress)
         search = _Search(model, processor, task, batches, batch_size, part, where, share, progress)
+        chooser = search
+        if select is not None:
+            select_batches = select.prepare(processor, batch_size, progress=progress)
+            chooser = _Search(model, processor, select, select_batches, batch_size, part, where, share, progress)
+            chooser.scorer = search
         reference = search.score_plans({})["baseline"]
         primary = task.primary_metric
         folder = _Folder(out, part)
-        folder.check(
-            {"num_layers": num_layers, "task": task.name, "examples": len(task), "metric": primary,
-             "baseline_score": float(reference[primary])}
-        )  # fmt: skip
+        meta = {"num_layers": num_layers, "task": task.name, "examples": len(task), "metric": primary,
+                "baseline_score": float(reference[primary])}  # fmt: skip
+        if select is not None:
+            meta |= {"select_task": select.name, "select_examples": len(select)}
+        folder.check(meta)
         found: dict[str, dict[int, dict]] = {}
         for name in names:
             if name == "greedy":
-                found[name] = search.greedy(remove, folder, on_round)
+                found[name] = chooser.greedy(remove, folder, on_round)
             else:
-                found[name] = search.one_pass(name, remove, folder, on_round)
+                found[name] = chooser.one_pass(name, remove, folder, on_round)
     finally:
         model.train(was_training)
     result = _result(task, reference, found, part, num_layers)
-    result.layer_evaluations = search.layer_evaluations
+    result.layer_evaluations = search.layer_evaluations + (chooser.layer_evaluations if chooser is not search else 0)
     result.seconds = time.perf_counter() - start_time
     if out is not None:
         _write_outputs(Path(out), result, title or f"{task.name}, {len(task)} examples")
@@ -355,6 +365,8 @@ class _Search:
     share: bool
     progress: bool
     layer_evaluations: int = 0
+    scorer: _Search | None = None
+    """Where chosen plans are scored when choosing reads other examples (``prune(select=...)``); None: here."""
 
     def __post_init__(self) -> None:
         from painters.apply import layers
@@ -433,6 +445,9 @@ class _Search:
                 "metrics": candidates[chosen], "candidates": {str(i): m for i, m in candidates.items()},
                 "layer_evaluations": evaluations, "seconds": seconds,
             }  # fmt: skip
+            if self.scorer is not None:  # chosen on other examples: scored on the task's own
+                rounds[k]["select_metrics"] = candidates[chosen]
+                rounds[k]["metrics"] = self.scorer.score_plans({k: tuple(removed)})[k]
             folder.write("greedy", k, rounds[k])
             if on_round is not None:
                 on_round("greedy", k)
@@ -503,7 +518,7 @@ class _Search:
         seconds = time.perf_counter() - t
         cost = self.num_layers * len(self.batches) if ranking else 0  # the importance pass: every layer per batch
         self.layer_evaluations += cost
-        metrics = self.score_plans({k: plans[k] for k in missing})
+        metrics = (self.scorer or self).score_plans({k: plans[k] for k in missing})
         for k in missing:
             first = k == missing[0]  # the search's cost is booked once, on the first plan written
             rounds[k] = {

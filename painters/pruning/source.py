@@ -23,23 +23,34 @@ class Source:
     task_name: str
     batch_size: int
     where: dict[str, Any] = field(default_factory=dict)
+    select: Any = None
+    """The task to choose on (``--select-data``: the same task on other data), or None: choose on ``task``."""
+    rebuild: Any = None
+    """``rebuild(data, limit)``: the same task (type, split, options) on other data."""
 
 
 def load_source(
     source: str, *, task: str | None = None, data: str | None = None, limit: int | None = None,
-    batch_size: int | None = None,
+    batch_size: int | None = None, select_data: str | None = None, select_limit: int | None = None,
 ) -> Source:  # fmt: skip
     """Resolve ``source``: a sweep YAML (its first model and task, or the task whose name is ``task``), a zoo
     model name (its own task on the shipped data, or task type ``task`` on ``data``) or a model folder / hub id (task
-    type ``task`` on ``data``, both needed). ``limit`` caps the examples (tokens for perplexity)."""
+    type ``task`` on ``data``, both needed). ``limit`` caps the examples (tokens for perplexity). ``select_data``:
+    the same task on other data (capped by ``select_limit``, default ``limit``) to choose on."""
     import painters.zoo  # noqa: F401  (registers the zoo models)
     from painters.zoo.registry import ZOO
 
     if source.endswith((".yaml", ".yml")) or Path(source).is_file():
-        return _from_sweep(Path(source), task, data, limit, batch_size)
-    if source in ZOO:
-        return _from_zoo(source, task, data, limit, batch_size)
-    return _from_model(source, task, data, limit, batch_size)
+        found = _from_sweep(Path(source), task, data, limit, batch_size)
+    elif source in ZOO:
+        found = _from_zoo(source, task, data, limit, batch_size)
+    else:
+        found = _from_model(source, task, data, limit, batch_size)
+    if select_data is not None:
+        if not Path(select_data).exists():
+            raise ConfigError(f"--select-data {select_data!r}: no such file or folder")
+        found.select = found.rebuild(select_data, select_limit or limit)
+    return found
 
 
 def _from_sweep(path: Path, task: str | None, data: str | None, limit: int | None, batch_size: int | None) -> Source:
@@ -65,9 +76,14 @@ def _from_sweep(path: Path, task: str | None, data: str | None, limit: int | Non
             f"model.stage to one stage number"
         )
     model, processor = load_model(run.model)
-    loaded = load(spec.type, data=spec.data, split=spec.split, limit=limit or spec.limit, **spec.options)
+
+    def rebuild(data: str | None, limit: int | None) -> Any:
+        return load(spec.type, data=data, split=spec.split, limit=limit or spec.limit, **spec.options)
+
     where = {k: v for k, v in run.model.where.items() if v is not None}
-    return Source(run.model.display, model, processor, loaded, spec.display, batch_size or spec.batch_size, where)
+    batch = batch_size or spec.batch_size
+    return Source(run.model.display, model, processor, rebuild(spec.data, limit), spec.display, batch, where,
+                  rebuild=rebuild)  # fmt: skip
 
 
 def _from_zoo(name: str, task: str | None, data: str | None, limit: int | None, batch_size: int | None) -> Source:
@@ -79,7 +95,10 @@ def _from_zoo(name: str, task: str | None, data: str | None, limit: int | None, 
     model, processor = load_zoo(name)
     where = dict(entry.stacks[0])
     if task is None or task == entry.task:
-        loaded = scoring.task(name, data or registry.data_path(name), limit)
+
+        def rebuild(data: str | None, limit: int | None) -> Any:
+            return scoring.task(name, data or registry.data_path(name), limit)
+
         task_name = f"{entry.task}:{Path(data).name if data else entry.data}"
     else:
         if data is None:
@@ -87,8 +106,12 @@ def _from_zoo(name: str, task: str | None, data: str | None, limit: int | None, 
                 f"--task {task!r}: zoo model {name!r} ships data for its own task {entry.task!r} only; pass --data "
                 f"PATH for {task!r}, or leave --task out"
             )
-        loaded, task_name = load(task, data=data, limit=limit), f"{task}:{Path(data).name}"
-    return Source(name, model, processor, loaded, task_name, batch_size or 64, where)
+
+        def rebuild(data: str | None, limit: int | None) -> Any:
+            return load(task, data=data, limit=limit)
+
+        task_name = f"{task}:{Path(data).name}"
+    return Source(name, model, processor, rebuild(data, limit), task_name, batch_size or 64, where, rebuild=rebuild)
 
 
 def _from_model(source: str, task: str | None, data: str | None, limit: int | None, batch_size: int | None) -> Source:
@@ -102,5 +125,10 @@ def _from_model(source: str, task: str | None, data: str | None, limit: int | No
             f"--task TYPE and --data PATH (e.g. --task perplexity --data text.txt); zoo models: `painters ls zoo`"
         )
     model, processor = load_model(ModelSpec(id=source))
-    loaded = load(task, data=data, limit=limit)
-    return Source(ModelSpec(id=source).display, model, processor, loaded, f"{task}:{Path(data).name}", batch_size or 16)
+
+    def rebuild(data: str | None, limit: int | None) -> Any:
+        return load(task, data=data, limit=limit)
+
+    name = ModelSpec(id=source).display
+    return Source(name, model, processor, rebuild(data, limit), f"{task}:{Path(data).name}", batch_size or 16,
+                  rebuild=rebuild)  # fmt: skip
