@@ -15,6 +15,8 @@ mkdir -p docs/quickstart docs/vision docs/predictors
 for f in degradation skip_heatmap_all swap_heatmap_all; do cp "results/quickstart/plots/$f.png" docs/quickstart/; done
 cp results/quickstart/plots/predictors_kjv-heldout.png docs/predictors/tiny-llama.png
 cp results/quickstart/plots/predictors_fashion-mnist.png docs/predictors/fashion-vit.png
+cp results/quickstart/plots/predictors_scenes-detection.png docs/predictors/fashion-yolos.png
+cp results/quickstart/plots/predictors_scenes-segmentation.png docs/predictors/fashion-dpt.png
 for f in isolate_cls_curve keep_cls_only_curve attention_distance_fashion-vit attention_distance_fashion-clip; do
   cp "results/vision-classics/plots/$f.png" docs/vision/
 done
