@@ -40,7 +40,7 @@ from painters.sweep.config import parse_sweep  # noqa: E402
 from painters.sweep.generators import Variant  # noqa: E402
 from painters.sweep.runner import SweepRunner  # noqa: E402
 from painters.sweep.scoring import ChunkScorer  # noqa: E402
-from painters.tasks.batches import _nbytes  # noqa: E402
+from painters.tasks.batches import nbytes  # noqa: E402
 
 MiB = 2**20
 
@@ -197,7 +197,7 @@ def memory(model, task, batches, num_layers: int) -> None:
     """Bytes held by one batch's recorded boundary states, and by the prepared batches against their budget."""
     with torch.no_grad(), session(model, capture=True) as runner:
         task.run(model, batches[0])
-    states = _nbytes(list(runner.captured))
+    states = nbytes(list(runner.captured))
     widest = Variant((parallel(0, num_layers),))  # a group over every layer: the most shared outputs held at once
     scorer = ChunkScorer(model, task, [widest], {"baseline": runner.plan, widest.id: plan(model, *widest.ops)})
     held = scorer.score(batches[:1]).state_bytes

@@ -76,6 +76,7 @@ def _dry_run(config, runner, source: str) -> int:
     from painters.sweep.config import SweepError
     from painters.sweep.loading import meta_model
     from painters.sweep.planning import plan_variants, refusal_note
+    from painters.sweep.runner import order_variants
     from painters.sweep.sharing import layer_evaluations
     from painters.sweep.validate import check
 
@@ -106,8 +107,10 @@ def _dry_run(config, runner, source: str) -> int:
         if refused:
             print(f"  note: {refusal_note(run.model.display, refused)}")
         tasks = len(run.tasks)
-        shared = layer_evaluations(plans[1:], True, num_layers)
-        naive = layer_evaluations(plans[1:], False, num_layers)
+        ordered = [by_id[v.id] for v in order_variants(variants, by_id)]  # as the runner cuts them into chunks
+        chunk = config.runner.chunk
+        shared = layer_evaluations(ordered, True, num_layers, chunk=chunk)
+        naive = layer_evaluations(ordered, False, num_layers, chunk=chunk)
         print(
             f"{run.model.display}: {len(variants)} variants (baseline included) x {tasks} task(s) = "
             f"{len(variants) * tasks} records; layer evaluations per input: {shared} shared, {naive} naive "

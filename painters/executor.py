@@ -43,7 +43,7 @@ class SharedOutputs:
 
     def serves(self, k: int, h: torch.Tensor) -> bool:
         """Whether a group at step ``k`` reading ``h`` reads this state (compared bit for bit)."""
-        return k == self.step and isinstance(h, torch.Tensor) and torch.equal(h, self.state)
+        return k == self.step and isinstance(h, torch.Tensor) and (h is self.state or torch.equal(h, self.state))
 
 
 class PlanRunner:

@@ -147,10 +147,15 @@ def test_cli_dry_run_and_show(files, tmp_path, capsys):
     assert main(["run", str(sweep_file), "--dry-run", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert "tiny-vit: 22 variants (baseline included) x 1 task(s) = 22 records" in out
-    assert "layer evaluations per input: 41 shared, 76 naive (1.85x)" in out
+    import re
+
+    shared, naive = map(int, re.search(r"layer evaluations per input: (\d+) shared, (\d+) naive", out).groups())
+    assert (shared, naive) == (41 + 4 * 6, 76 + 4 * 6)  # 22 variants in 5 chunks of 5: 4 more unmodified passes
     assert not (tmp_path / "o").exists()
     assert main(["run", str(sweep_file), "--out", str(tmp_path / "o"), "--quiet", "--no-plot"]) == 0
     quiet = capsys.readouterr()
+    measured = int(re.search(r"(\d+) layer evaluations in", quiet.out).group(1))
+    assert measured == 3 * shared  # 18 images in batches of 8: 3 batches, as planned
     assert "preprocess" not in quiet.err and "%|" not in quiet.err, quiet.err  # no progress bars at all
     assert main(["show", str(tmp_path / "o")]) == 0
     assert "skip-2-5" in capsys.readouterr().out
@@ -448,3 +453,12 @@ def test_compiled_layers_serve_every_plan_with_one_graph(files, tmp_path, kind):
     assert np.array_equal(a.score.to_numpy(), b.score.to_numpy()) and a.score.nunique() > 5
     assert all(layer._compiled_call_impl is None for layer in painters.layers(model).layers)
     assert getattr(model.config, "use_cache", None) == cache
+    import torch._dynamo
+
+    from painters.sweep.compiled import compiled_layers
+
+    limit = torch._dynamo.config.cache_size_limit
+    with pytest.raises(Exception, match="no-such-backend"), compiled_layers(model, {}, "no-such-backend"):
+        pass  # compiling fails: the model and torch's settings are as before
+    assert all(layer._compiled_call_impl is None for layer in painters.layers(model).layers)
+    assert getattr(model.config, "use_cache", None) == cache and torch._dynamo.config.cache_size_limit == limit

@@ -137,3 +137,21 @@ def test_planned_layer_evaluations_of_every_parallel_span():
     assert layer_evaluations(plans, False, 12) == 948
     assert layer_evaluations(plans, True, 12, parallel=False) == 662
     assert layer_evaluations(plans, True, 12) == 376
+
+
+def test_planned_layer_evaluations_count_each_chunks_unmodified_pass(files, tmp_path):
+    """With ``runner.chunk`` cutting the variants, the planned count (what ``--dry-run`` prints) equals what the
+    runner measures, shared and naive; one chunk would undercount by the other chunks' unmodified passes."""
+    ops = "[parallel: {ranges: {min_width: 2}}, skip: {ranges: {max_width: 2}}]"
+    cfg = F.sweep_config(files, "vit", ops, chunk=4)
+    runner = SweepRunner(cfg, tmp_path / "plans", progress=False)
+    model = runner.model()[0]
+    variants = runner.variants(6)
+    by_id = {v.id: plan(model, *v.ops) for v in variants}
+    ordered = [by_id[v.id] for v in order_variants(variants, by_id)]
+    for share in (True, False):
+        stats = SweepRunner(cfg, tmp_path / str(share), progress=False, share=share).run()
+        planned = layer_evaluations(ordered, share, 6, chunk=4)
+        batches = stats.layer_evaluations // planned
+        assert batches >= 2 and stats.layer_evaluations == batches * planned, share
+    assert layer_evaluations(ordered, True, 6, chunk=4) > layer_evaluations(ordered, True, 6)  # chunking costs

@@ -216,6 +216,20 @@ def test_records_changed_or_deleted_behind_the_index_are_never_served_stale(tmp_
     assert part_names(tmp_path) == {p.name for p in (tmp_path / "records").glob("*.json")}
 
 
+def test_a_record_rewritten_before_the_store_is_opened_stays_in_its_table(tmp_path, small_parts):
+    """A store object that read the table unopened, then had a record rewritten, then was opened: the record's
+    fresh row is in the table (names dropped while unopened are rechecked on open, not left out for good)."""
+    with opened(tmp_path) as store:
+        for k in range(3):
+            store.write(record(k))
+    store = ResultStore(tmp_path, ["cls", "lm"])
+    assert len(store.table()) == 3  # read without the lock
+    store.write({**record(1), "score": 0.5})
+    with store.open(SPECS, "s.yaml", sweep="s"):
+        table = store.table().set_index("variant")
+    assert len(table) == 3 and table.loc[record(1)["variant"], "score"] == 0.5
+
+
 def test_stale_and_foreign_records_are_refused_from_the_index_and_force_removes_only_those(tmp_path, small_parts):
     with opened(tmp_path) as store:
         for k in range(10):

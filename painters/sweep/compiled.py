@@ -24,17 +24,17 @@ from painters.apply import layers
 
 @dataclass
 class CompileInfo:
-    """What compiling did: ``layers`` compiled and ``graphs`` dynamo built while the sweep ran (1 when every
-    layer and every plan shared one graph)."""
+    """What compiling did: the ``graphs`` dynamo built while the sweep ran (1 when every layer and every plan
+    shared one graph; a smaller last batch adds a dynamic-shape one)."""
 
-    layers: int = 0
     graphs: int = 0
 
 
 @contextmanager
 def compiled_layers(model: nn.Module, where: dict[str, Any], backend: str = "inductor") -> Iterator[CompileInfo]:
     """Compile each layer of ``model``'s stack (``where``: ``stage=``/``tower=``) with ``backend`` for the block;
-    the model is as before afterwards (layers uncompiled, ``config.use_cache`` and the recompile limit restored)."""
+    the model is as before afterwards, also when compiling fails (layers uncompiled, ``config.use_cache`` and the
+    recompile limit restored)."""
     import torch._dynamo
     from torch._dynamo.utils import counters
 
@@ -42,15 +42,15 @@ def compiled_layers(model: nn.Module, where: dict[str, Any], backend: str = "ind
     unique = list({id(layer): layer for layer in stack.layers}.values())
     config = getattr(model, "config", None)
     cache = getattr(config, "use_cache", None)
-    limit = torch._dynamo.config.recompile_limit
-    torch._dynamo.config.recompile_limit = max(limit, 2 * len(stack.layers) + 8)
-    if cache:
-        config.use_cache = False
+    limit = torch._dynamo.config.cache_size_limit  # recompile_limit from torch 2.7; this name works on 2.6 too
     before = counters["stats"]["unique_graphs"]
-    info = CompileInfo(layers=len(unique))
-    for layer in unique:
-        layer.compile(backend=backend)
+    info = CompileInfo()
     try:
+        torch._dynamo.config.cache_size_limit = max(limit, 2 * len(stack.layers) + 8)
+        if cache:
+            config.use_cache = False
+        for layer in unique:
+            layer.compile(backend=backend)
         yield info
     finally:
         info.graphs = counters["stats"]["unique_graphs"] - before
@@ -58,4 +58,4 @@ def compiled_layers(model: nn.Module, where: dict[str, Any], backend: str = "ind
             layer._compiled_call_impl = None  # what nn.Module.compile set: calls go to the eager forward again
         if cache:
             config.use_cache = cache
-        torch._dynamo.config.recompile_limit = limit
+        torch._dynamo.config.cache_size_limit = limit

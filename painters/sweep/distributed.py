@@ -21,6 +21,7 @@ from painters.ops import op_from_dict
 from painters.plan import Plan, resolve
 from painters.sweep.config import ModelRun, TaskSpec
 from painters.sweep.generators import Variant
+from painters.sweep.planning import check_runnable
 from painters.sweep.runner import Stats, SweepRunner, _agreement, at_chance, order_variants
 from painters.sweep.scoring import TaskInfo, reference_metrics
 from painters.sweep.store import ResultStore
@@ -161,6 +162,7 @@ class RayExecutor:
         with ResultStore(self.runner.out, config.task_names).open(
             config.producers(), self.runner.source, force=self.runner.force, sweep=config.name
         ) as store:
+            self.runner._fingerprints = store.producers  # what its records are stamped with
             for run in config.runs:
                 self._run_model(run, store, stats)
             table = store.consolidate()  # every record read once at the end
@@ -180,11 +182,8 @@ class RayExecutor:
             if refused:  # as the local runner: left out with a note, unless nothing would be measured
                 stats.refused[run.model.display] = refused
                 variants = [v for v in variants if v.id not in refused]
-                if len(self.runner.config.runs) == 1 and all(v.id == "baseline" for v in variants):
-                    from painters.errors import PlanError
-
-                    raise PlanError(f"{run.model.display} cannot run any variant of this sweep, e.g.: "
-                                    f"{next(iter(refused.values()))}")  # fmt: skip
+                if len(self.runner.config.runs) == 1:
+                    check_runnable(run.model.display, variants, refused)
             plans = {v.id: resolve(num_layers, v.ops) for v in variants}
             store.set_current(run.model.display, list(plans))
             for spec in run.tasks:

@@ -34,10 +34,16 @@ def plan_variants(
         except ModelRefusal as exc:
             refused[v.id] = str(exc)
     kept = [v for v in variants if v.id in plans]
-    if alone and refused and all(v.id == "baseline" for v in kept):
+    if alone:
+        check_runnable(model_name, kept, refused)
+    return kept, plans, refused
+
+
+def check_runnable(model_name: str, kept: Sequence[Variant], refused: dict[str, str]) -> None:
+    """Raise when the model refused every variant but the baseline (the sweep would measure nothing)."""
+    if refused and all(v.id == "baseline" for v in kept):
         first = next(iter(refused.values()))
         raise PlanError(f"{model_name} cannot run any variant of this sweep ({len(refused)} refused), e.g.: {first}")
-    return kept, plans, refused
 
 
 def refusal_note(model_name: str, refused: dict[str, str]) -> str:

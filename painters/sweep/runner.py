@@ -24,7 +24,7 @@ from painters.sweep.config import ModelRun, SweepConfig, TaskSpec
 from painters.sweep.generators import Variant, expand_ops
 from painters.sweep.planning import plan_variants
 from painters.sweep.scoring import ChunkScorer, make_record, reference_metrics
-from painters.sweep.store import ResultStore, producer_id
+from painters.sweep.store import ResultStore
 from painters.tasks.base import Batch, Task
 
 
@@ -120,7 +120,8 @@ class SweepRunner:
         self.progress = progress
         self.share = config.runner.share if share is None else share
         self.on_record = on_record
-        self._fingerprints: dict[tuple[str, str], str] | None = None
+        self._fingerprints: dict[tuple[str, str], str] = {}
+        """Each (model, task)'s producer fingerprint, as the open store holds them (``ResultStore.producers``)."""
         self._loaded: dict[str, tuple[nn.Module, Any]] = {}
         if model is not None:  # a model already in memory (notebooks, benchmarks): for a single-model sweep
             self._loaded[_weights_key(config.runs[0].model)] = (model, processor)
@@ -152,6 +153,7 @@ class SweepRunner:
         tasks = self.load_tasks()  # every task's data is checked before any model loads or any variant runs
         store = ResultStore(self.out, self.config.task_names)
         with store.open(self.config.producers(), self.source, force=self.force, sweep=self.config.name) as store:
+            self._fingerprints = store.producers
             for run in self.config.runs:
                 self._run_model(run, tasks, store, stats)
             table = store.consolidate()  # every record read once at the end
@@ -321,12 +323,6 @@ class SweepRunner:
             store.checkpoint()  # indexes records, refreshes results.parquet now and then: cost per record is flat
         bar.close()
 
-    def _fingerprint(self, model: str, task: str) -> str:
-        """The producer fingerprint of a (model, task)'s records, computed once per runner (milliseconds each)."""
-        if self._fingerprints is None:
-            self._fingerprints = {key: producer_id(spec) for key, spec in self.config.producers().items()}
-        return self._fingerprints[(model, task)]
-
     def record(
         self,
         run: ModelRun,
@@ -340,7 +336,7 @@ class SweepRunner:
     ) -> dict[str, Any]:
         return make_record(
             sweep=self.config.name,
-            fingerprint=self._fingerprint(run.model.display, spec.display),
+            fingerprint=self._fingerprints[(run.model.display, spec.display)],
             model=run.model.display,
             task=task,
             task_name=spec.display,

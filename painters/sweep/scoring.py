@@ -34,7 +34,7 @@ from painters.sweep.sharing import starts_group
 from painters.sweep.similarity import SimilarityAccumulator
 from painters.sweep.store import SCHEMA_VERSION
 from painters.tasks.base import Batch, Task
-from painters.tasks.batches import _nbytes as nbytes
+from painters.tasks.batches import nbytes
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,7 @@ class ChunkScorer:
         outputs = {}
         shared: SharedOutputs | None = None
         held = nbytes(states) if single else 0
+        peak_shared = 0  # the largest set of shared parallel-group outputs held at once (they grow within a step)
         for v in self.group:
             if v.id in self._failed:
                 continue
@@ -168,6 +169,7 @@ class ChunkScorer:
             k = p.shared_prefix if self.share and single else 0
             if self.share and self.share_parallel and single and starts_group(p, k):
                 if shared is None or shared.step != k:  # the previous step's outputs are let go
+                    peak_shared = max(peak_shared, nbytes(list(shared.outputs.values())) if shared else 0)
                     shared = SharedOutputs(k, first(states[k]))
             try:
                 with session(model, *v.ops, **self.where, resume=(k, states) if k else None) as runner:
@@ -184,9 +186,9 @@ class ChunkScorer:
                 self._nonfinite.add(v.id)
             outputs[v.id] = out
             result.layer_evaluations += (p.num_calls - k) * runner.forwards - runner.reused
-            if shared is not None:
-                result.state_bytes = max(result.state_bytes, held + nbytes(list(shared.outputs.values())))
-        result.state_bytes = max(result.state_bytes, held)
+        if shared is not None:
+            peak_shared = max(peak_shared, nbytes(list(shared.outputs.values())))
+        result.state_bytes = max(result.state_bytes, held + peak_shared)
         return base_out, (states if single else []), outputs
 
 

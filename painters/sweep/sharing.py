@@ -18,17 +18,27 @@ def starts_group(p: Plan, k: int) -> bool:
     return k < p.num_steps and isinstance(p.steps[k], Group)
 
 
-def layer_evaluations(plans: Sequence[Plan], share: bool, num_layers: int, parallel: bool = True) -> int:
-    """Layer calls per input for these variants plus one unmodified pass, with sharing (prefix, and parallel when
-    ``parallel``) or naively; the variants are scored together (one chunk)."""
-    total = num_layers
-    computed: dict[int, set[int]] = {}  # layers run on the state entering step k, by k
-    for p in plans:
-        k = p.shared_prefix if share else 0
-        total += p.num_calls - k
-        if share and parallel and starts_group(p, k):
-            done = computed.setdefault(k, set())
-            for layer in p.steps[k].layers:
-                total -= layer in done
-                done.add(layer)
+def layer_evaluations(
+    plans: Sequence[Plan], share: bool, num_layers: int, parallel: bool = True, chunk: int | None = None
+) -> int:
+    """Layer calls per input for these variants, with sharing (prefix, and parallel when ``parallel``) or naively.
+
+    ``plans`` in the order they run (``order_variants``; the baseline's plan, with no op, may be among them and
+    costs nothing itself); ``chunk``: how many run per pass over the data, as ``runner.chunk`` cuts them. Each chunk
+    runs one unmodified pass (it records the states its variants resume from) and shares parallel-group outputs
+    within itself; None: all in one chunk."""
+    size = chunk or max(len(plans), 1)
+    total = 0
+    for first in range(0, max(len(plans), 1), size):
+        group = [p for p in plans[first : first + size] if p.ops]
+        total += num_layers  # the chunk's unmodified pass
+        computed: dict[int, set[int]] = {}  # layers run on the state entering step k, by k
+        for p in group:
+            k = p.shared_prefix if share else 0
+            total += p.num_calls - k
+            if share and parallel and starts_group(p, k):
+                done = computed.setdefault(k, set())
+                for layer in p.steps[k].layers:
+                    total -= layer in done
+                    done.add(layer)
     return total

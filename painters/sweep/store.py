@@ -149,7 +149,6 @@ class ResultStore:
         self._check_records(known, force)
         for debris in self.index.debris:  # a record write cut short by kill -9: never a record
             debris.unlink(missing_ok=True)
-        self.index.writable = True
         self.index.flush()  # records read from their files (a crash after the last flush, an older folder) indexed
         meta = {"schema": SCHEMA_VERSION, "sweep": sweep, "source": source, "producers": known}
         atomic_write(meta_path, json.dumps(meta, indent=2, sort_keys=True).encode())
@@ -276,10 +275,6 @@ class ResultStore:
     def keys(self) -> list[str]:
         return sorted(p.stem for p in self.records_dir.glob("*.json")) if self.records_dir.exists() else []
 
-    def records(self) -> list[dict[str, Any]]:
-        """Every record, read from its file."""
-        return [json.loads(p.read_text()) for p in sorted(self.records_dir.glob("*.json"))]
-
     def set_current(self, model: str, variants: Sequence[str]) -> None:
         """The variants ``model`` has in the sweep as it stands: the table leaves out its other records."""
         self.current[model] = set(variants)
@@ -287,12 +282,10 @@ class ResultStore:
     def in_sweep(self, record: dict[str, Any]) -> bool:
         """Whether a record belongs to the sweep as it stands (its model and task in it; its variant too, once the
         model's variants are known). Without an open sweep every record counts."""
-        if not self.producers:
-            return True
-        model = record.get("model")
-        if (model, record.get("task")) not in self.producers:
-            return False
-        return model not in self.current or record.get("variant") in self.current[model]
+        return not self.producers or self._current(record.get("model"), record.get("task"), record.get("variant"))
+
+    def _current(self, model: Any, task: Any, variant: Any) -> bool:
+        return (model, task) in self.producers and (model not in self.current or variant in self.current[model])
 
     def table(self) -> pd.DataFrame:
         """The sweep's records as one table (columns in name order, nullable integer columns for span parameters),
@@ -302,11 +295,7 @@ class ResultStore:
             self._read_unindexed()
         frame = self.index.frame()
         if self.producers and len(frame):
-            current = self.current
-            keep = [
-                (model, task) in self.producers and (model not in current or variant in current[model])
-                for model, task, variant in zip(frame["model"], frame["task"], frame["variant"])
-            ]
+            keep = [self._current(*key) for key in zip(frame["model"], frame["task"], frame["variant"])]
             kept = frame[keep].reset_index(drop=True) if not all(keep) else frame
         else:
             kept = frame

@@ -191,7 +191,7 @@ class RecordIndex:
                 continue
             self.parts.append(Part(path, table.num_rows))
             tables.append(table)
-        self.names, self.covered, self.pending = set(), [], {}
+        self.names, self.covered, self.pending, self.dropped = set(), [], {}, set()  # every row rechecked below
         for part, table in zip(self.parts, tables):
             keep = []
             for name, inode in zip(table.column("_file").to_pylist(), table.column("_inode").to_pylist()):
@@ -327,6 +327,6 @@ class RecordIndex:
         for path in self.folder.glob("part-*.parquet") if self.folder.exists() else []:
             path.unlink()
         self.parts, self.pending, self.dirty, self.broken = [], {}, False, []
-        self.covered, self.names = [], set()
+        self.covered, self.names, self.dropped = [], set(), set()
         if self.files is not None:
             self.files = {}

@@ -25,13 +25,13 @@ def _tensors(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, torch.Tensor) for v in value)
 
 
-def _nbytes(value: Any) -> int:
+def nbytes(value: Any) -> int:
     if isinstance(value, torch.Tensor):
         return value.element_size() * value.nelement()
     if isinstance(value, dict):
-        return sum(_nbytes(v) for v in value.values())
+        return sum(nbytes(v) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return sum(_nbytes(v) for v in value)
+        return sum(nbytes(v) for v in value)
     return 0
 
 
@@ -49,7 +49,7 @@ class BatchStore(Sequence[Batch]):
         self._tmp: tempfile.TemporaryDirectory | None = None
         used = 0
         for batch in batches:
-            size = _nbytes(batch.inputs) + _nbytes(batch.meta)
+            size = nbytes(batch.inputs) + nbytes(batch.meta)
             if used + size <= self.budget:
                 self._items.append(batch)
                 used += size
