@@ -128,7 +128,8 @@ def show_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def usable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows that carry a result (``status == "error"`` rows are left out, as the figures do)."""
+    """Rows that carry a result: ``status == "error"`` rows are left out (``nonfinite`` ones are kept); the
+    table and the figures both read these."""
     return frame[frame["status"].astype(str) != "error"] if "status" in frame.columns else frame
 
 
@@ -144,11 +145,7 @@ def median_table(frame: pd.DataFrame) -> pd.DataFrame:
     out = out.reset_index()
     if out.empty:
         return out
-    out = natural_sort(out, ["model", "variant"])  # ties keep the natural variant order
-    model_rank = out["model"].map({m: i for i, m in enumerate(out["model"].drop_duplicates())})
-    out = out.assign(_model=model_rank, _median=out["median_normalised"].fillna(-math.inf))
-    out = out.sort_values(["_model", "_median"], ascending=[True, False], kind="stable")
-    return out.drop(columns=["_model", "_median"]).reset_index(drop=True)
+    return _best_first(natural_sort(out, ["model", "variant"]))  # ties keep the natural variant order
 
 
 def op_ranking(medians: pd.DataFrame) -> pd.DataFrame:
@@ -160,7 +157,11 @@ def op_ranking(medians: pd.DataFrame) -> pd.DataFrame:
     grouped = rows.groupby(["model", "op"], sort=False)
     out = grouped["median_normalised"].agg(["count", "median"]).reset_index()
     out.columns = ["model", "op", "variants", "median_normalised"]
-    out = natural_sort(out, ["model", "op"])
+    return _best_first(natural_sort(out, ["model", "op"]))
+
+
+def _best_first(out: pd.DataFrame) -> pd.DataFrame:
+    """Models in their order, each one's rows by ``median_normalised`` descending (missing last; ties stable)."""
     model_rank = out["model"].map({m: i for i, m in enumerate(out["model"].drop_duplicates())})
     out = out.assign(_model=model_rank, _median=out["median_normalised"].fillna(-math.inf))
     out = out.sort_values(["_model", "_median"], ascending=[True, False], kind="stable")

@@ -60,12 +60,17 @@ def test_per_layer_metrics_equal_plain_loops(name, tiny_model):
         assert row.mlp_cosine == pytest.approx(mlp_cos, abs=1e-9)
 
 
-@pytest.mark.parametrize("name", ["llama", "vit"])
+@pytest.mark.parametrize("name", ["llama", "llama-left-padded", "vit"])
 def test_angular_distance_per_span_on_the_last_real_token_or_cls(name, tiny_model):
+    padded_left = name == "llama-left-padded"
+    name = name.removesuffix("-left-padded")
     model, x = tiny_model(name), dict(tiny.inputs(name))
     if name == "llama":
         x["attention_mask"] = torch.ones_like(x["input_ids"])
-        x["attention_mask"][0, -3:] = 0
+        if padded_left:  # padding first: the last real token is the last position
+            x["attention_mask"][0, :3] = 0
+        else:
+            x["attention_mask"][0, -3:] = 0
     got = painters.importance(model, None, x, metrics="angular").set_index(["start", "end"])["angular_distance"]
     ins, outs, _, _ = by_hand(model, name, x)
     states = [ins[0], *outs]
@@ -74,7 +79,8 @@ def test_angular_distance_per_span_on_the_last_real_token_or_cls(name, tiny_mode
     for start, end in [(0, 1), (2, 5), (0, count), (count - 1, count)]:
         values = []
         for b in range(states[0].shape[0]):
-            t = int(x["attention_mask"][b].sum()) - 1 if name == "llama" else 0
+            real = torch.nonzero(x["attention_mask"][b]).flatten() if name == "llama" else None
+            t = int(real[-1]) if name == "llama" else 0
             c = max(-1.0, min(1.0, cos(states[start][b, t], states[end][b, t])))
             values.append(math.acos(c) / math.pi)
         assert got[(start, end)] == pytest.approx(sum(values) / len(values), abs=1e-9)

@@ -111,6 +111,10 @@ def test_chosen_on_held_out_examples_and_scored_on_the_task(lm, tmp_path):
         assert row["score"] == pytest.approx(want["perplexity"], rel=1e-5), method
     saved = json.loads((tmp_path / "out" / "rounds" / "block" / "greedy-02.json").read_text())
     assert saved["select_metrics"]["perplexity"] != saved["metrics"]["perplexity"]
+    for again in ({}, {"select": task}):  # the folder's plans were chosen on `other`: not reused for another choice
+        with pytest.raises(ConfigError, match="select_"):
+            prune(model, tokenizer, task, 2, methods=["greedy"], batch_size=8, progress=False, out=tmp_path / "out",
+                  **again)  # fmt: skip
 
 
 def test_prefix_sharing_scores_the_same_with_fewer_layer_calls(lm):
@@ -285,7 +289,8 @@ def test_cli_prunes_a_sweep_model_and_saves_it(lm, tmp_path, capsys):
     lines = printed.splitlines()
     assert lines[0].startswith("model on text: normalised perplexity")
     assert lines[1].split() == ["removed", "greedy", "last"]
-    assert lines[2].split()[:3] == ["0", "1.0000", lines[2].split()[2]]
+    zero = lines[2].split()  # 0 removed: both methods at the unmodified score, normalised 1
+    assert zero[:2] == ["0", "1.0000"] and zero[3] == "1.0000" and zero[2] == zero[4] and zero[2].startswith("(")
     assert "  last             1: 4; 2: 3 4" in printed  # the two layers before the final one
     assert f"saved last's plan with 2 layers removed (3 4) to {saved}" in printed
     assert json.loads((saved / "config.json").read_text())["num_hidden_layers"] == LAYERS - 2

@@ -73,7 +73,8 @@ class ImportanceAccumulator:
         if not spans:
             return
         if self.causal:
-            last = weight.long().sum(1) - 1 if keep is not None else torch.full((weight.shape[0],), -1)
+            width = weight.shape[1]  # the last real token, whichever side the padding is on
+            last = width - 1 - weight.flip(1).long().argmax(1) if keep is not None else torch.full((len(weight),), -1)
             picks = torch.stack([s[torch.arange(s.shape[0]), last.to(s.device)] for s in states])
         else:
             picks = torch.stack([s[:, 0] for s in states])  # (count + 1, batch, hidden)

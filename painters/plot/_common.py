@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from painters.errors import PaintersError
+from painters.show import usable  # noqa: F401  (re-exported: the figures' rows, as painters show's)
 
 ANNOT_MAX = 16
 """Cells are annotated when the grid is at most this many rows and columns."""
@@ -31,13 +32,6 @@ class NoDataError(PaintersError, ValueError):
 def safe_name(name: str) -> str:
     """``name`` with every character outside ``[A-Za-z0-9_.-]`` replaced by ``_`` (as ``similarity/*.npy``)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name))
-
-
-def usable(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows that carry a result: ``status == "error"`` rows are dropped (``nonfinite`` ones are kept)."""
-    if "status" in df.columns:
-        df = df[df["status"].astype(str) != "error"]
-    return df
 
 
 def select_task(df: pd.DataFrame, task: str | None) -> tuple[pd.DataFrame, str]:

@@ -114,12 +114,8 @@ def plot_results(
     importance = load_importance(results_dir) if want("predictors") else None
     if df is not None and importance is not None and not importance.empty:
         for task in tasks:
-            figure_file(f"predictors_{safe_name(task)}", _predictors_figure, df, importance, task)
+            figure_file(f"predictors_{safe_name(task)}", predicted_vs_measured, df, importance, task)
     for task, matrix in similarity.items() if want("similarity") else []:  # tasks are unique: one model's each
         model = joined(df[df["task"] == task], "model", "") if df is not None else ""
         heatmap_file(f"similarity_{safe_name(task)}", similarity_heatmap, matrix, task, model=model or None)
     return paths
-
-
-def _predictors_figure(df: pd.DataFrame, importance: pd.DataFrame, task: str, fig: Figure) -> Figure:
-    return predicted_vs_measured(df, importance, task, fig=fig)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -183,10 +182,11 @@ def _key(value: float | None, sign: float) -> float:
 
 # -- the folder ---------------------------------------------------------------------------------------------------
 def _write_json(path: Path, data: Any) -> None:
+    """Atomic (the store's writer): a killed run leaves the last finished round, never half a file."""
+    from painters.sweep.store import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=float), encoding="utf-8")
-    os.replace(tmp, path)  # atomic: a killed run leaves the last finished round, never half a file
+    atomic_write(path, json.dumps(data, indent=1, default=float).encode())
 
 
 class _Folder:
@@ -211,16 +211,16 @@ class _Folder:
             _write_json(path, data)
 
     def check(self, meta: dict) -> None:
-        """Refuse a folder holding a search of another model or task (compared by layer count, task, metric and
-        the unmodified model's score on it)."""
+        """Refuse a folder holding a search of another model or task, or one chosen on other select data
+        (compared by layer count, task, metric, the unmodified model's score on the task and on the select data)."""
         if self.out is None:
             return
         path = self.out / "prune.json"
         if path.is_file():
             old = json.loads(path.read_text(encoding="utf-8"))
-            for key in ("num_layers", "task", "examples", "metric"):
-                if old.get(key) != meta[key]:
-                    self._mismatch(f"{key} {old.get(key)!r} there, {meta[key]!r} here")
+            for key in ("num_layers", "task", "examples", "metric", "select_task", "select_examples", "select_score"):
+                if old.get(key) != meta.get(key):  # select_*: None without select data
+                    self._mismatch(f"{key} {old.get(key)!r} there, {meta.get(key)!r} here")
             a, b = old.get("baseline_score"), meta["baseline_score"]
             if not (isinstance(a, float) and math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-9)):
                 self._mismatch(f"unmodified {meta['metric']} {a!r} there, {b!r} here")
@@ -333,7 +333,9 @@ def prune(
         meta = {"num_layers": num_layers, "task": task.name, "examples": len(task), "metric": primary,
                 "baseline_score": float(reference[primary])}  # fmt: skip
         if select is not None:
-            meta |= {"select_task": select.name, "select_examples": len(select)}
+            select_reference = chooser.score_plans({})["baseline"]  # identifies the select data on resume
+            meta |= {"select_task": select.name, "select_examples": len(select),
+                     "select_score": round(float(select_reference[primary]), 6)}  # fmt: skip
         folder.check(meta)
         found: dict[str, dict[int, dict]] = {}
         for name in names:
@@ -365,6 +367,8 @@ class _Search:
     share: bool
     progress: bool
     layer_evaluations: int = 0
+    predictors: pd.DataFrame | None = None
+    """The one-pass predictors the reference pass stored (:meth:`ImportanceAccumulator.table`), or None."""
     scorer: _Search | None = None
     """Where chosen plans are scored when choosing reads other examples (``prune(select=...)``); None: here."""
 
@@ -374,7 +378,9 @@ class _Search:
         self.num_layers = len(layers(self.model, **self.where).layers)
 
     # the sweep's chunk scorer, on ``model``: the unmodified pass, then each variant from its first changed layer
-    def _score(self, model: nn.Module, variants: list) -> tuple[dict[str, dict], int, float]:
+    def _score(
+        self, model: nn.Module, variants: list, need_baseline: bool = True
+    ) -> tuple[dict[str, dict], int, float]:
         from painters.apply import plan
         from painters.sweep.runner import order_variants
         from painters.sweep.scoring import ChunkScorer
@@ -389,21 +395,24 @@ class _Search:
             plans=plans,
             where=self.where,
             share=self.share,
-            need_baseline=True,
+            need_baseline=need_baseline,  # the unmodified pass runs anyway; its metrics only when asked
         )
         result = scorer.score(self.batches)
         self.layer_evaluations += result.layer_evaluations
+        if need_baseline and model is self.model and result.importance is not None:
+            self.predictors = result.importance  # block influence and angular distances, from this unmodified pass
         return result.metrics, result.layer_evaluations, time.perf_counter() - t
 
-    def score_plans(self, removed_sets: dict[Any, tuple[int, ...]]) -> dict[Any, dict]:
-        """Raw metrics of each plan (a set of removed layers) on the unmodified model, plus ``"baseline"``."""
+    def score_plans(self, removed_sets: dict[Any, tuple[int, ...]], baseline: bool = True) -> dict[Any, dict]:
+        """Raw metrics of each plan (a non-empty set of removed layers) on the unmodified model, plus
+        ``"baseline"`` when ``baseline``."""
         from painters.sweep.generators import Variant
 
-        variants = {key: Variant(ops_for(layers_, self.part)) for key, layers_ in removed_sets.items() if layers_}
+        variants = {key: Variant(ops_for(layers_, self.part)) for key, layers_ in removed_sets.items()}
         unique = list({v.id: v for v in variants.values()}.values())
-        metrics, _, _ = self._score(self.model, unique)
-        out = {key: metrics[variants[key].id] if key in variants else metrics["baseline"] for key in removed_sets}
-        return out | {"baseline": metrics["baseline"]}
+        metrics, _, _ = self._score(self.model, unique, need_baseline=baseline)
+        out = {key: metrics[variants[key].id] for key in removed_sets}
+        return out | ({"baseline": metrics["baseline"]} if baseline else {})
 
     def _pick(self, candidates: dict[int, dict]) -> int:
         primary, sign = self.task.primary_metric, 1.0 if self.task.higher_is_better else -1.0
@@ -436,7 +445,7 @@ class _Search:
             with self._base(removed) as (base, index):
                 ops = {i: ops_for([index[i]], self.part)[0] for i in remaining}
                 variants = {i: Variant((op,)) for i, op in ops.items()}
-                metrics, evaluations, seconds = self._score(base, list(variants.values()))
+                metrics, evaluations, seconds = self._score(base, list(variants.values()), need_baseline=False)
             candidates = {i: metrics[variants[i].id] for i in remaining}
             chosen = self._pick(candidates)
             removed = [*removed, chosen]
@@ -447,7 +456,7 @@ class _Search:
             }  # fmt: skip
             if self.scorer is not None:  # chosen on other examples: scored on the task's own
                 rounds[k]["select_metrics"] = candidates[chosen]
-                rounds[k]["metrics"] = self.scorer.score_plans({k: tuple(removed)})[k]
+                rounds[k]["metrics"] = self.scorer.score_plans({k: tuple(removed)}, baseline=False)[k]
             folder.write("greedy", k, rounds[k])
             if on_round is not None:
                 on_round("greedy", k)
@@ -489,9 +498,11 @@ class _Search:
         T, where = self.num_layers, self.where
         if method == "last":
             return {k: tuple(range(T - 1 - k, T - 1)) for k in range(1, remove + 1)}, {}
+        stored = self.predictors  # from the reference pass; None where the task runs several forwards per batch
         if method == "angular":
-            frame = importance(self.model, self.processor, self.task, metrics="angular", batch_size=self.batch_size,
-                               **where)  # fmt: skip
+            frame = stored if stored is not None else importance(
+                self.model, self.processor, self.task, metrics="angular", batch_size=self.batch_size, **where
+            )  # fmt: skip
             plans = {}
             for k in range(1, remove + 1):
                 spans = frame[frame["end"] - frame["start"] == k].sort_values(
@@ -501,9 +512,16 @@ class _Search:
                 plans[k] = tuple(range(first, first + k))
             distances = {f"{int(r.start)}-{int(r.end)}": float(r.angular_distance) for r in frame.itertuples()}
             return plans, {"angular_distance": distances}
+        if method != "block-influence":  # a method registered in METHODS without a ranking here
+            raise NotImplementedError(f"pruning method {method!r} has no one-pass ranking in painters.pruning.core")
         column = {"block": "block_influence", "attention": "attention_cosine", "mlp": "mlp_cosine"}[self.part]
-        frame = importance(self.model, self.processor, self.task, metrics=column, batch_size=self.batch_size, **where)
-        values = {int(i): float(v) for i, v in zip(frame["layer"], frame[column])}
+        if column == "block_influence" and stored is not None:
+            single = stored[stored["end"] - stored["start"] == 1]
+            values = {int(i): float(v) for i, v in zip(single["start"], single[column])}
+        else:
+            frame = importance(self.model, self.processor, self.task, metrics=column, batch_size=self.batch_size,
+                               **where)  # fmt: skip
+            values = {int(i): float(v) for i, v in zip(frame["layer"], frame[column])}
         sign = 1.0 if self.part == "block" else -1.0  # lowest BI goes first; highest sublayer cosine goes first
         ranking = sorted(values, key=lambda i: (sign * values[i], i))
         return {k: tuple(sorted(ranking[:k])) for k in range(1, remove + 1)}, {column: values}
@@ -516,9 +534,11 @@ class _Search:
         t = time.perf_counter()
         plans, ranking = self._ranking(method, remove)
         seconds = time.perf_counter() - t
-        cost = self.num_layers * len(self.batches) if ranking else 0  # the importance pass: every layer per batch
+        reused = method == "angular" or (self.part == "block" and method != "last")
+        extra = ranking and not (reused and self.predictors is not None)  # an importance pass of its own
+        cost = self.num_layers * len(self.batches) if extra else 0  # every layer per batch
         self.layer_evaluations += cost
-        metrics = (self.scorer or self).score_plans({k: plans[k] for k in missing})
+        metrics = (self.scorer or self).score_plans({k: plans[k] for k in missing}, baseline=False)
         for k in missing:
             first = k == missing[0]  # the search's cost is booked once, on the first plan written
             rounds[k] = {
