@@ -214,8 +214,8 @@ def test_a_plan_on_one_tower_equals_the_materialised_model(saved, images, tower)
 
 
 def test_processor_forms(saved, images):
-    """A processor, an (image processor, tokenizer) pair, or a tokenizer alone (the sweep loads one from a folder
-    without preprocessor_config.json: the image processor is read from the tokenizer's folder) all score alike."""
+    """A processor, an (image processor, tokenizer) pair, or a tokenizer alone (``AutoTokenizer`` of the folder: the
+    image processor is read from the tokenizer's folder) all score alike."""
     kind, folder = saved
     model, processor = _load(folder)
     task = tasks.load("zero-shot", data=str(images))

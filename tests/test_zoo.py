@@ -532,3 +532,13 @@ def test_retrain_command_runs(tmp_path) -> None:
         assert recorded[name]["train"]["steps"] == 2
         assert (tmp_path / name / "README.md").exists()
     assert (tmp_path / "README.md").exists() and (tmp_path / "data" / "kjv-heldout.txt").exists()
+
+
+def test_zoo_commands_say_a_users_mistake_in_one_line(capsys) -> None:
+    """``painters zoo sweeps NAME`` prints a sweep's path; an unknown one is a one-line error (exit 2) from the zoo
+    command line's own handler, as every zoo command's user errors are."""
+    assert main(["sweeps", "quickstart"], prog="painters zoo") == 0
+    assert capsys.readouterr().out.strip().endswith("quickstart.yaml")
+    assert main(["sweeps", "quickstrat"], prog="painters zoo") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("painters zoo: error:") and err.count("\n") == 1 and "quickstrat" in err

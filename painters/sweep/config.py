@@ -261,7 +261,7 @@ class SweepConfig(_Strict):
         for loc, model in self.model_locations():
             if model.stage != "all":
                 continue
-            data = config_json(model)
+            data = config_json(model, online=True)  # from the hub when it answers, as loading the model would
             where = self.locate((*loc, "stage"))
             if data is None:
                 raise SweepError(

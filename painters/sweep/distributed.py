@@ -22,7 +22,7 @@ from painters.plan import Plan, resolve
 from painters.sweep.config import ModelRun, TaskSpec
 from painters.sweep.generators import Variant
 from painters.sweep.planning import check_runnable
-from painters.sweep.runner import Stats, SweepRunner, _agreement, at_chance, order_variants
+from painters.sweep.runner import Stats, SweepRunner, order_variants
 from painters.sweep.scoring import TaskInfo, reference_metrics
 from painters.sweep.store import ResultStore
 
@@ -165,9 +165,7 @@ class RayExecutor:
             self.runner._fingerprints = store.producers  # what its records are stamped with
             for run in config.runs:
                 self._run_model(run, store, stats)
-            table = store.consolidate()  # every record read once at the end
-            stats.retired, stats.at_chance = store.retired, at_chance(table)
-            stats.agreement = _agreement(table, self.runner.out)
+            self.runner.finish(store, stats)
         stats.seconds = time.perf_counter() - start
         return stats
 

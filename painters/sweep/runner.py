@@ -156,11 +156,16 @@ class SweepRunner:
             self._fingerprints = store.producers
             for run in self.config.runs:
                 self._run_model(run, tasks, store, stats)
-            table = store.consolidate()  # every record read once at the end
-            stats.retired, stats.at_chance = store.retired, at_chance(table)
-            stats.agreement = _agreement(table, self.out)
+            self.finish(store, stats)
         stats.seconds = time.perf_counter() - start
         return stats
+
+    def finish(self, store: ResultStore, stats: Stats) -> None:
+        """The end of a run (local or on Ray): the table consolidated, every record read once, and what it says
+        that the summary reports (retired records, tasks at chance, the predictors' agreement with the skips)."""
+        table = store.consolidate()
+        stats.retired, stats.at_chance = store.retired, at_chance(table)
+        stats.agreement = _agreement(table, self.out)
 
     def load_tasks(self) -> dict[str, Task]:
         """Every task of the sweep, by name: data found, columns and labels matched, images decodable; local model

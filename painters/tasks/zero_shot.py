@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from painters.data.images import BadImages, to_rgb
 from painters.errors import ConfigError, UnsupportedModelError
-from painters.tasks.base import BaseTask, Batch, chunks, model_device
+from painters.tasks.base import BaseTask, Batch, chunks, model_device, to_model
 from painters.tasks.classification import TopKAccumulator, labelled_images
 from painters.tasks.registry import register
 
@@ -63,8 +63,8 @@ def features(output: Any) -> torch.Tensor:
 
 def split_processor(processor: Any) -> tuple[Any, Any]:
     """``(image processor, tokenizer)`` of a two-tower processor (``CLIPProcessor``, ``SiglipProcessor``), of an
-    ``(image processor, tokenizer)`` pair, or of a tokenizer alone (what ``painters run`` loads from a folder without
-    ``preprocessor_config.json``): its image processor is then read from the tokenizer's own folder."""
+    ``(image processor, tokenizer)`` pair, or of a tokenizer alone (e.g. ``AutoTokenizer`` of a CLIP folder): its
+    image processor is then read from the tokenizer's own folder."""
     if isinstance(processor, (tuple, list)):
         parts = list(processor)
         tokenizer = next((p for p in parts if _is_tokenizer(p)), None)
@@ -212,11 +212,8 @@ class ZeroShotClassification(BaseTask):
     @torch.no_grad()
     def image_embeddings(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         """(B, D) unit image embeddings."""
-        parameter = next(model.parameters(), None)
-        pixels = batch.inputs["pixel_values"]
-        if parameter is not None:
-            pixels = pixels.to(parameter.device, dtype=parameter.dtype if parameter.is_floating_point() else None)
-        return nn.functional.normalize(features(model.get_image_features(pixel_values=pixels)).float(), dim=-1)
+        pixels = to_model({"pixel_values": batch.inputs["pixel_values"]}, model)  # device and dtype as the model's
+        return nn.functional.normalize(features(model.get_image_features(**pixels)).float(), dim=-1)
 
     @torch.no_grad()
     def run(self, model: nn.Module, batch: Batch) -> torch.Tensor:

@@ -95,11 +95,7 @@ def _cmd_sweeps(args: argparse.Namespace) -> int:
     from painters.zoo.registry import sweep_file, sweep_files
 
     if args.name:
-        try:
-            print(sweep_file(args.name))
-        except FileNotFoundError as exc:
-            print(f"painters zoo: error: {exc}", file=sys.stderr)
-            return 2
+        print(sweep_file(args.name))  # an unknown name: a PaintersError, one line from main()
         return 0
     for name, path in sweep_files().items():
         print(f"{name:16} {path}")
@@ -147,4 +143,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m painters.zoo"
         from painters.progress import silence_library_bars
 
         silence_library_bars()
-    return int(args.func(args))
+    from painters.errors import PaintersError
+
+    try:
+        return int(args.func(args))
+    except PaintersError as exc:  # a mistake the user can fix (unknown model, missing data): one line, exit 2
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2

@@ -9,14 +9,14 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from painters.errors import ConfigError, DataNotFoundError
 from painters.registry import Registry
 from painters.zoo.recipe import Recipe
 
 ProcessorKind = Literal["tokenizer", "image", "processor"]
-PROCESSOR_KINDS: tuple[str, ...] = ("tokenizer", "image", "processor")
+PROCESSOR_KINDS: tuple[str, ...] = get_args(ProcessorKind)
 """How ``load`` reads a model's processor back: ``AutoTokenizer``, ``AutoImageProcessor`` (PIL backend) or
 ``AutoProcessor`` (an image processor and a tokenizer together, for two-tower models; PIL backend)."""
 Batches = Callable[[int], Iterator[dict[str, Any]]]
